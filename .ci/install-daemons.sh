@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Install the real syslog daemons the integration tests talk to, on Debian 12, as root.
+#
+# - rsyslog (+ gnutls/openssl stream drivers) from apt, the normal way.
+# - syslog-ng: the syslog-ng-core package conflicts with rsyslog (both provide
+#   system-log-daemon), so installing it would remove rsyslog. Instead its .deb is
+#   unpacked with `dpkg -x` into a private prefix and only its shared libraries are
+#   apt-installed. tests/daemons.py runs it from there (LOGURU_SYSLOG_NG_PREFIX overrides).
+#
+# Idempotent: every step is skipped when its result is already there.
+set -euo pipefail
+
+PREFIX="${LOGURU_SYSLOG_NG_PREFIX:-/opt/loguru-syslog/syslog-ng}"
+export DEBIAN_FRONTEND=noninteractive
+APT_INSTALL=(apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0)
+# Shared libraries of syslog-ng-core 3.38 on bookworm (verified below with ldd).
+NG_LIBS=(libivykis0 libnet1 libpcre3 libwrap0 libcap2 libglib2.0-0 libjson-c5)
+RSYSLOG_PKGS=(rsyslog rsyslog-gnutls rsyslog-openssl)
+
+log() { printf 'install-daemons: %s\n' "$*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+    log "must run as root" >&2
+    exit 1
+fi
+
+# Packages (from the given list) that are not installed yet.
+missing_pkgs() {
+    local p
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+            printf '%s\n' "$p"
+        fi
+    done
+}
+
+# `apt-get update` at most once per run, and only when something must be fetched.
+APT_UPDATED=0
+apt_update_once() {
+    if [ "$APT_UPDATED" -eq 0 ]; then
+        log "apt-get update"
+        apt-get update -q
+        APT_UPDATED=1
+    fi
+}
+
+apt_install() {
+    local missing
+    mapfile -t missing < <(missing_pkgs "$@")
+    if [ "${#missing[@]}" -eq 0 ]; then
+        log "already installed: $*"
+        return
+    fi
+    apt_update_once
+    log "apt-get install ${missing[*]}"
+    # A fresh machine may have stale or empty lists even after update in an older run.
+    "${APT_INSTALL[@]}" "${missing[@]}"
+}
+
+# --- rsyslog --------------------------------------------------------------------------
+apt_install "${RSYSLOG_PKGS[@]}"
+command -v rsyslogd >/dev/null || { log "rsyslogd not on PATH after install" >&2; exit 1; }
+
+# --- syslog-ng into a private prefix ----------------------------------------------------
+NG_BIN="$PREFIX/usr/sbin/syslog-ng"
+if [ -x "$NG_BIN" ]; then
+    log "syslog-ng already unpacked in $PREFIX"
+else
+    # apt-get download drops privileges to _apt: the directory must be writable by it.
+    dl_dir=$(mktemp -d /tmp/syslog-ng-deb.XXXXXX)
+    trap 'rm -rf "$dl_dir"' EXIT
+    chmod 0777 "$dl_dir"
+    # `apt-get download` needs package lists; an un-updated fresh image has none.
+    if ! (cd "$dl_dir" && apt-get download -q syslog-ng-core) 2>/dev/null; then
+        apt_update_once
+        (cd "$dl_dir" && apt-get download -q syslog-ng-core)
+    fi
+    deb=$(ls "$dl_dir"/syslog-ng-core_*.deb)
+    log "unpacking $(basename "$deb") into $PREFIX"
+    # Unpack to a staging dir first so an interrupted run never leaves a half prefix
+    # that the -x check above would take for complete.
+    stage="$PREFIX.partial"
+    rm -rf "$stage"
+    mkdir -p "$stage"
+    dpkg -x "$deb" "$stage"
+    rm -rf "$PREFIX"
+    mv "$stage" "$PREFIX"
+fi
+
+apt_install "${NG_LIBS[@]}"
+
+# Every ELF file of the prefix must resolve all its libraries (plugins included), with
+# the private library dir on the path as tests/daemons.py sets it.
+NG_LIBDIR="$PREFIX/usr/lib/syslog-ng"
+unresolved=$(
+    find "$PREFIX" -type f \( -name '*.so*' -o -path '*/sbin/*' -o -path '*/bin/*' \) -print0 |
+        while IFS= read -r -d '' f; do
+            # ldd fails on non-ELF files (scripts): ignore those.
+            out=$(LD_LIBRARY_PATH="$NG_LIBDIR" ldd "$f" 2>/dev/null) || continue
+            grep 'not found' <<<"$out" | sed "s|^|$f: |" || true
+        done
+)
+# Optional plugins need extra libraries we do not use (and do not load); only the
+# binary, libsyslog-ng and the modules the tests load must be complete.
+required_re="(/sbin/syslog-ng|/libsyslog-ng[^/]*\.so|/(libaffile|libafsocket|libsyslogformat|libjson-plugin|libbasicfuncs|libcryptofuncs|libtimestamp|libcsvparser|libconfgen)\.so)"
+bad=$(grep -E "$required_re" <<<"$unresolved" || true)
+if [ -n "$bad" ]; then
+    log "unresolved shared libraries:" >&2
+    printf '%s\n' "$bad" >&2
+    exit 1
+fi
+if [ -n "$unresolved" ]; then
+    log "note: optional syslog-ng modules with missing libraries (not used by the tests):"
+    printf '  %s\n' "$unresolved"
+fi
+
+# Smoke test: the unpacked binary runs.
+version=$(LD_LIBRARY_PATH="$NG_LIBDIR" "$NG_BIN" --version | head -n 1)
+log "ok: $(rsyslogd -v | head -n 1); $version ($NG_BIN)"

@@ -1,0 +1,260 @@
+"""The delivery policy, written once for every transport.
+
+Connect lazily; on failure keep the message, close, and retry: at once after a
+working connection breaks (a restarted daemon), then with exponential backoff
+and jitter. While down, up to `buffer_size` messages wait in order and go out
+first after reconnecting; past that the oldest are dropped and counted. One
+line on stderr per outage; after recovery one warning-severity message to the
+daemon says how many were dropped. Nothing here raises into the application.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import sys
+import threading
+import time
+import weakref
+from collections import deque
+from itertools import islice
+from typing import Callable, Sequence
+
+from ._sanitize import truncate_utf8
+from ._transport import PartialSendError, Transport
+
+#: Datagram sizes tried, largest first, when the socket says EMSGSIZE.
+_DATAGRAM_SIZES = (65507, 32768, 16384, 8192, 4096, 2048, 1024, 480)
+#: Messages handed to one `send_many` while draining the buffer.
+_BATCH = 256
+
+_live: weakref.WeakSet[Delivery] = weakref.WeakSet()
+
+
+def report(text: str) -> None:
+    """One line on stderr, ours (not through loguru: that could recurse into this sink)."""
+    try:
+        sys.stderr.write(f"loguru-syslog: {text}\n")
+        sys.stderr.flush()
+    except Exception:  # stderr closed or broken: nothing better to do
+        pass
+
+
+class Delivery:
+    """Owns one transport and every failure policy around it. Thread-safe."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        buffer_size: int = 1000,
+        backoff_min: float = 0.5,
+        backoff_max: float = 30.0,
+        dropped_notice: Callable[[int], bytes] | None = None,
+        name: str = "",
+    ) -> None:
+        self.transport = transport
+        self.name = name or repr(transport)
+        self.sent = 0
+        self.dropped = 0
+        self.errors = 0
+        self.reconnects = 0
+        self.truncated = 0
+        self._buffer_size = buffer_size
+        self._backoff_min = backoff_min
+        self._backoff_max = backoff_max
+        self._dropped_notice = dropped_notice
+        self._backlog: deque[bytes] = deque()
+        self._lock = threading.Lock()
+        self._connected = False
+        self._ever_connected = False
+        self._failures = 0  # consecutive failures since the last successful send
+        self._retry_at = 0.0
+        self._in_outage = False
+        self._outage_dropped = 0
+        _live.add(self)
+
+    def retry_delay(self) -> float:
+        """Seconds until the next reconnect attempt is due (0 when it is)."""
+        return max(self._retry_at - time.monotonic(), 0.0)
+
+    @property
+    def buffered(self) -> int:
+        """Messages waiting for the peer to come back."""
+        return len(self._backlog)
+
+    def send(self, message: bytes) -> None:
+        """Deliver one message now, or keep it for later. Never raises."""
+        with self._lock:
+            if self._connected and not self._backlog:
+                try:
+                    self.transport.send(message)
+                except Exception as exc:
+                    self._backlog.append(message)
+                    self._failed(exc)
+                else:
+                    self.sent += 1
+                    self._failures = 0
+                    return
+            else:
+                self._keep(message)
+            self._drain()
+
+    def send_many(self, messages: Sequence[bytes]) -> None:
+        """Deliver a batch in order (the background writer). Never raises."""
+        with self._lock:
+            for message in messages:
+                self._keep(message)
+            self._drain()
+
+    def close(self, timeout: float) -> None:
+        """Deliver what waits (one connection attempt at most, within `timeout`), then close."""
+        with self._lock:
+            if self._backlog:
+                self._retry_at = 0.0  # no backoff now: this is the last chance
+                deadline = time.monotonic() + timeout
+                while self._backlog and time.monotonic() < deadline:
+                    before = len(self._backlog)
+                    self._drain()
+                    if len(self._backlog) == before and not self._connected:
+                        break
+                if self._backlog:
+                    lost = len(self._backlog)
+                    self.dropped += lost
+                    self._backlog.clear()
+                    report(f"{lost} messages for {self.name} were dropped at stop(): the peer is unreachable")
+            self._connected = False
+            self._close_transport()
+
+    # -- internals, called with the lock held ---------------------------------------
+
+    def _keep(self, message: bytes) -> None:
+        if len(self._backlog) >= self._buffer_size:
+            if not self._backlog:  # buffer_size 0: nothing may wait
+                self._count_dropped(1)
+                return
+            self._backlog.popleft()
+            self._count_dropped(1)
+        self._backlog.append(message)
+
+    def _count_dropped(self, count: int) -> None:
+        self.dropped += count
+        self._outage_dropped += count
+
+    def _drain(self) -> None:
+        """Connect if due, then send the backlog in order until it is empty or sending fails."""
+        while self._backlog:
+            if not self._connected and not self._connect():
+                return
+            batch = list(islice(self._backlog, 0, _BATCH))
+            try:
+                if len(batch) == 1:
+                    self.transport.send(batch[0])
+                else:
+                    self.transport.send_many(batch)
+            except PartialSendError as exc:
+                self._sent_from_backlog(exc.sent)
+                self._failed(exc.cause)
+            except Exception as exc:
+                self._failed(exc)
+            else:
+                self._sent_from_backlog(len(batch))
+
+    def _sent_from_backlog(self, count: int) -> None:
+        for _ in range(count):
+            self._backlog.popleft()
+        self.sent += count
+        if count:
+            self._failures = 0
+
+    def _connect(self) -> bool:
+        if time.monotonic() < self._retry_at:
+            return False
+        try:
+            self.transport.open()
+        except Exception as exc:
+            self._failed(exc, connecting=True)
+            return False
+        self._connected = True
+        if self._ever_connected:
+            self.reconnects += 1
+        self._ever_connected = True
+        if self._in_outage:
+            self._in_outage = False
+            dropped, self._outage_dropped = self._outage_dropped, 0
+            if dropped and self._dropped_notice is not None:
+                # Before the survivors: it speaks of older messages than theirs.
+                self._backlog.appendleft(self._dropped_notice(dropped))
+        self._outage_dropped = 0
+        return True
+
+    def _failed(self, exc: BaseException, connecting: bool = False) -> None:
+        """Account for a failed open/send; decide when to try again."""
+        self.errors += 1
+        if not connecting and _is_emsgsize(exc) and self._backlog:
+            self._shrink_head()
+            return
+        self._connected = False
+        self._close_transport()
+        self._failures += 1
+        if self._failures == 1 and not connecting:
+            # A working connection broke (most often a restarted daemon): try
+            # again at once, the message is still at the head of the backlog.
+            self._retry_at = 0.0
+            return
+        delay = min(self._backoff_max, self._backoff_min * 2 ** max(self._failures - 2, 0))
+        self._retry_at = time.monotonic() + delay * (0.5 + random.random() / 2)
+        if not self._in_outage:
+            self._in_outage = True
+            report(
+                f"cannot send to {self.name} ({type(exc).__name__}: {exc}); "
+                f"keeping up to {self._buffer_size} messages and retrying"
+            )
+
+    def _shrink_head(self) -> None:
+        """The datagram was too large for the socket: cut it to the next size down, or drop it."""
+        head = self._backlog[0]
+        smaller = [size for size in _DATAGRAM_SIZES if size < len(head)]
+        if smaller:
+            self._backlog[0] = truncate_utf8(head, smaller[0])
+            self.truncated += 1
+        else:
+            self._backlog.popleft()
+            self._count_dropped(1)
+
+    def _close_transport(self) -> None:
+        try:
+            self.transport.close()
+        except Exception:  # a user transport's close() must not break us
+            pass
+
+    def _after_fork_in_child(self) -> None:
+        # The child must not write into the parent's connection, nor send what
+        # the parent still holds (the parent will): start empty, open anew.
+        self._lock = threading.Lock()
+        self._backlog.clear()
+        if self._connected:
+            try:
+                self.transport.forget()
+            except Exception:
+                pass
+        self._connected = False
+        self._failures = 0
+        self._retry_at = 0.0
+        self._in_outage = False
+        self._outage_dropped = 0
+        self.sent = self.dropped = self.errors = self.reconnects = self.truncated = 0
+
+
+def _is_emsgsize(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno == errno.EMSGSIZE
+
+
+def _reset_all_after_fork() -> None:
+    for delivery in list(_live):
+        delivery._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_all_after_fork)

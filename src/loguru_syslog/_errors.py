@@ -1,0 +1,20 @@
+"""The one exception users catch: a configuration value we cannot accept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SyslogConfigError(ValueError):
+    """An invalid configuration value: raised at construction, never while logging.
+
+    The message names the argument (or environment variable), the bad value and
+    what is accepted, so that a typo is caught at start-up rather than discovered
+    later as missing logs.
+    """
+
+    def __init__(self, name: str, value: Any, accepted: str) -> None:
+        self.name = name
+        self.value = value
+        self.accepted = accepted
+        super().__init__(f"{name}={value!r} is invalid: {accepted}")

@@ -1,0 +1,171 @@
+"""Every sink option in one table: what values are valid, defaults, and their SYSLOG_* names.
+
+The constructor, `from_env()` and URL query parameters all parse through here,
+so a facility, a size or a boolean is valid or invalid the same way everywhere.
+Parsers take the native Python value or its text (from a variable or a URL) and
+the name to blame in a SyslogConfigError.
+"""
+
+from __future__ import annotations
+
+import math
+import ssl
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from ._errors import SyslogConfigError
+from ._format import HEADERS
+from ._framing import parse_framing
+from ._severity import SeverityTable, parse_facility
+from ._structured import DEFAULT_SD_ID, parse_sd_id
+
+MIN_MESSAGE_SIZE = 480  # RFC 5424: every receiver MUST accept 480 octets
+MAX_MESSAGE_SIZE = 1 << 24
+_TRUE = ("1", "true", "yes", "y", "ok", "on")  # the words loguru's LOGURU_* variables accept
+_FALSE = ("0", "false", "no", "n", "nok", "off")
+
+
+def parse_bool(value: object, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise SyslogConfigError(name, value, f"a boolean: {'/'.join(_TRUE)} or {'/'.join(_FALSE)}")
+
+
+def _number(value: object, name: str, kind: type, low: float, high: float, accepted: str) -> Any:
+    if isinstance(value, str):
+        try:
+            value = kind(value.strip())
+        except ValueError:
+            raise SyslogConfigError(name, value, accepted) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+        raise SyslogConfigError(name, value, accepted)
+    if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
+        raise SyslogConfigError(name, value, accepted)
+    return kind(value)
+
+
+def _positive_seconds(value: object, name: str) -> float:
+    return _number(value, name, float, 0.001, 86400.0, "seconds, a number from 0.001 to 86400")  # type: ignore[no-any-return]
+
+
+def _count(value: object, name: str) -> int:
+    return _number(value, name, int, 0, 10**9, "a whole number >= 0")  # type: ignore[no-any-return]
+
+
+def _positive_count(value: object, name: str) -> int:
+    return _number(value, name, int, 1, 10**9, "a whole number >= 1")  # type: ignore[no-any-return]
+
+
+def _message_size(value: object, name: str) -> int:
+    return _number(  # type: ignore[no-any-return]
+        value,
+        name,
+        int,
+        MIN_MESSAGE_SIZE,
+        MAX_MESSAGE_SIZE,
+        f"octets, a whole number from {MIN_MESSAGE_SIZE} (the RFC 5424 minimum) to {MAX_MESSAGE_SIZE}",
+    )
+
+
+def _text(value: object, name: str) -> str:
+    if isinstance(value, str):
+        return value
+    raise SyslogConfigError(name, value, "a string")
+
+
+def _header(value: object, name: str) -> str:
+    if isinstance(value, str) and value.strip().lower() in HEADERS:
+        return value.strip().lower()
+    raise SyslogConfigError(name, value, f"one of {', '.join(HEADERS)}")
+
+
+def _replacement(value: object, name: str) -> str:
+    if isinstance(value, str) and (value == "" or value.isprintable()):
+        return value
+    raise SyslogConfigError(name, value, "printable text (it replaces control characters, so it may not contain any)")
+
+
+def parse_severities(value: object, name: str) -> SeverityTable:
+    """A mapping, or text like `TRACE=debug,SUCCESS=notice,AUDIT=alert,45=alert`."""
+    if isinstance(value, SeverityTable):
+        return value
+    if isinstance(value, str):
+        entries: dict[str | int, str | int] = {}
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            level, sep, severity = item.partition("=")
+            if not sep or not level.strip() or not severity.strip():
+                raise SyslogConfigError(name, value, "comma-separated LEVEL=severity pairs, e.g. TRACE=debug,45=alert")
+            entries[level.strip()] = severity.strip()
+        return SeverityTable(entries, name)
+    if isinstance(value, Mapping):
+        return SeverityTable(value, name)
+    raise SyslogConfigError(name, value, "a mapping of loguru level name or number to syslog severity")
+
+
+def parse_structured_data(value: object, name: str) -> bool | frozenset[str]:
+    """True (all extras), False (none), or the extra keys to include."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_bool(value, name)
+        except SyslogConfigError:
+            keys = [key.strip() for key in value.split(",") if key.strip()]
+            if keys:
+                return frozenset(keys)
+    elif isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(k, str) for k in value):
+        return frozenset(value)
+    raise SyslogConfigError(name, value, "true (every extra), false (none), or the extra keys to include")
+
+
+def _ssl_context(value: object, name: str) -> ssl.SSLContext:
+    if isinstance(value, ssl.SSLContext):
+        return value
+    raise SyslogConfigError(name, value, "an ssl.SSLContext (only from Python; use the tls_* files in the environment)")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One sink option: its parser, its default (None: decided by the transport), its help."""
+
+    name: str
+    parse: Callable[[object, str], Any]
+    default: Any
+    help: str
+    #: Settable from SYSLOG_<NAME> and as a URL query parameter (Python objects are not).
+    textual: bool = True
+
+
+OPTIONS: dict[str, Option] = {
+    option.name: option
+    for option in (
+        Option("facility", parse_facility, "user", "facility name or number 0..23"),
+        Option("header", _header, None, "rfc5424, rfc3164, local or pri (default: by transport)"),
+        Option("app_name", _text, None, "APP-NAME / TAG (default: the program name)"),
+        Option("hostname", _text, None, "HOSTNAME (default: socket.gethostname())"),
+        Option("msgid", _text, None, "MSGID; logger.bind(msgid=...) wins per record"),
+        Option("severities", parse_severities, None, "level-to-severity entries over the default table"),
+        Option("framing", parse_framing, None, "octet-counting or lf, stream transports only"),
+        Option("max_message_size", _message_size, None, "octets of the whole message (default: by transport)"),
+        Option("timeout", _positive_seconds, 3.0, "seconds any single write may block"),
+        Option("background", parse_bool, False, "send from a writer thread; write() only enqueues"),
+        Option("queue_size", _positive_count, 10000, "messages the background queue holds"),
+        Option("buffer_size", _count, 1000, "messages kept while the peer is down"),
+        Option("backoff_min", _positive_seconds, 0.5, "first reconnect delay, seconds"),
+        Option("backoff_max", _positive_seconds, 30.0, "longest reconnect delay, seconds"),
+        Option("stop_timeout", _positive_seconds, 5.0, "seconds stop() may wait to deliver what is queued"),
+        Option("structured_data", parse_structured_data, True, "true, false, or extra keys to put in SD"),
+        Option("sd_id", parse_sd_id, DEFAULT_SD_ID, "the SD-ID of the extras' SD-ELEMENT"),
+        Option("keep_newlines", parse_bool, False, "keep TAB/LF/CR where the framing can carry them"),
+        Option("replacement", _replacement, " ", "what replaces each control character in MSG"),
+        Option("bom", parse_bool, False, "put a UTF-8 BOM before MSG (rfc5424)"),
+        Option("tls_context", _ssl_context, None, "an ssl.SSLContext (Python only)", textual=False),
+        Option("tls_ca_file", _text, None, "CA certificates (PEM) instead of the system's"),
+        Option("tls_cert_file", _text, None, "client certificate (PEM) for mutual TLS"),
+        Option("tls_key_file", _text, None, "client key (PEM), if not in tls_cert_file"),
+        Option("tls_verify", parse_bool, True, "verify the server certificate and name"),
+        Option("tls_server_name", _text, None, "name to verify and send as SNI (default: the host)"),
+    )
+}

@@ -1,0 +1,48 @@
+"""stdout / stderr: one line per message, for journald, Docker and Kubernetes."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from ._framing import lf
+from ._transport import Transport
+
+STREAMS = ("stdout", "stderr")
+
+
+class StdioTransport(Transport):
+    """Writes each message as one line to the process's stdout or stderr.
+
+    The stream is looked up at every write, so redirections (pytest's capture,
+    `contextlib.redirect_stdout`) are honoured. The default header is `pri`:
+    `<6>text` is what systemd's `SyslogLevelPrefix=` and journald read.
+    """
+
+    default_header = "pri"
+    default_max_message_size = 49152  # journald's default LineMax (48 KiB)
+    carries_newlines = False
+
+    def __init__(self, stream: str = "stdout") -> None:
+        if stream not in STREAMS:
+            raise ValueError(f"stream must be one of {STREAMS}, not {stream!r}")
+        self.stream = stream
+
+    def _target(self) -> TextIO:
+        return sys.stdout if self.stream == "stdout" else sys.stderr
+
+    def send(self, message: bytes) -> None:
+        target = self._target()
+        line = lf(message)
+        buffer = getattr(target, "buffer", None)
+        if buffer is None:  # a text-only stream (StringIO, some test captures)
+            target.write(line.decode("utf-8", "replace"))
+        else:
+            target.flush()  # whatever was printed before must stay before us
+            buffer.write(line)
+            buffer.flush()
+            return
+        target.flush()
+
+    def __repr__(self) -> str:
+        return f"StdioTransport({self.stream!r})"
