@@ -18,6 +18,7 @@ from ._sanitize import (
     CONTROL,
     CONTROL_EXCEPT_NEWLINES,
     NILVALUE,
+    clean,
     encode,
     header_field,
     tag,
@@ -167,8 +168,8 @@ class Formatter:
         """MSG text: loguru's trailing newline removed, control characters replaced."""
         text = message.rstrip("\r\n")
         if not text.isprintable():  # fast check: almost every message is clean
-            text, count = self._control.subn(self._replacement, text)
-            if count:
+            text, changed = clean(text, self._control, self._replacement)
+            if changed:
                 self.sanitized += 1
         return text
 

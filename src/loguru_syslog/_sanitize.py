@@ -43,20 +43,31 @@ def sd_name(text: str) -> str:
     return _NOT_SD_NAME.sub("_", text)[:32] or "_"
 
 
+def clean(text: str, control: re.Pattern[str], replacement: str) -> tuple[str, bool]:
+    """`text` with control characters replaced and lone surrogates escaped; whether it changed.
+
+    Lone surrogates (undecodable bytes smuggled in with surrogateescape, broken
+    JSON, ...) cannot be encoded as UTF-8: they become visible `\\udcxx` text here,
+    before any escaping, so that SD escaping still sees every backslash.
+    """
+    cleaned = control.sub(replacement, text)
+    try:
+        cleaned.encode()
+    except UnicodeEncodeError:
+        cleaned = cleaned.encode("utf-8", "backslashreplace").decode()
+    return cleaned, cleaned != text
+
+
 def sd_value(text: str, replacement: str) -> str:
     """A PARAM-VALUE: '"', '\\' and ']' escaped, control characters replaced (one line)."""
-    if not text.isprintable():
-        text = CONTROL.sub(replacement, text)
+    if not text.isprintable():  # fast check: most values are clean
+        text = clean(text, CONTROL, replacement)[0]
     return _SD_VALUE_SPECIALS.sub(r"\\\1", text)
 
 
 def encode(text: str) -> tuple[bytes, bool]:
-    """UTF-8 bytes of `text` and whether it had to be repaired.
-
-    Lone surrogates (undecodable bytes smuggled in with surrogateescape, broken
-    JSON, ...) cannot be encoded; they become visible `\\udcxx` escapes instead of
-    raising or silently vanishing.
-    """
+    """UTF-8 bytes of `text` and whether it had to be repaired (a safety net: `clean`
+    has already escaped lone surrogates in MSG and SD values)."""
     try:
         return text.encode(), False
     except UnicodeEncodeError:

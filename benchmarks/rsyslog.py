@@ -1,0 +1,118 @@
+"""A private rsyslogd for the end-to-end case: imtcp on a free loopback port, one line per message in a file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+#: Seconds between two looks at the output file while waiting.
+POLL_INTERVAL = 0.002
+START_TIMEOUT = 10.0
+
+
+def find_rsyslogd() -> str | None:
+    return shutil.which("rsyslogd") or shutil.which("rsyslogd", path="/usr/sbin:/sbin")
+
+
+class Rsyslog:
+    """rsyslogd in the foreground (`-n`) from `workdir`, writing `%msg%` lines to `messages.log`."""
+
+    def __init__(self, binary: str, workdir: Path) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.output = workdir / "messages.log"
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._offset = 0  # octets of the output already counted
+
+    def start(self) -> None:
+        self.port = _free_port()
+        config = self.workdir / "rsyslog.conf"
+        config.write_text(
+            f'global(workDirectory="{self.workdir}" processInternalMessages="on")\n'
+            'main_queue(queue.size="400000")\n'
+            'module(load="imtcp" maxSessions="100")\n'
+            'template(name="bench_line" type="string" string="%msg%\\n")\n'
+            'ruleset(name="bench") {\n'
+            f'  action(type="omfile" file="{self.output}" template="bench_line")\n'
+            "}\n"
+            f'input(type="imtcp" address="127.0.0.1" port="{self.port}" ruleset="bench")\n'
+            f'*.* action(type="omfile" file="{self.workdir / "internal.log"}")\n'
+        )
+        stderr = open(self.workdir / "stderr.log", "wb")  # noqa: SIM115 - kept open for the daemon's life
+        self._process = subprocess.Popen(
+            [self.binary, "-n", "-f", str(config), "-i", str(self.workdir / "rsyslogd.pid")],
+            stdout=stderr,
+            stderr=subprocess.STDOUT,
+        )
+        stderr.close()
+        self._wait_listening()
+
+    def _wait_listening(self) -> None:
+        """Wait until the port accepts connections (rsyslogd does not exit when it cannot bind)."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise RuntimeError(f"rsyslogd exited at start: {self._diagnostics()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"rsyslogd did not listen on port {self.port}: {self._diagnostics()}")
+
+    def mark(self) -> None:
+        """Count from the current end of the output file from now on."""
+        try:
+            self._offset = os.path.getsize(self.output)
+        except FileNotFoundError:
+            self._offset = 0
+
+    def wait_for(self, count: int, timeout: float) -> tuple[int, float]:
+        """Wait until `count` lines arrived after the mark: (lines seen, monotonic time when seen)."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        offset = self._offset
+        with open(self.output, "ab+") as file:
+            while time.monotonic() < deadline:
+                file.seek(offset)
+                chunk = file.read()
+                # Only count up to the last newline: a line being written is not there yet.
+                end = chunk.rfind(b"\n") + 1
+                seen += chunk[:end].count(b"\n")
+                offset += end
+                if seen >= count:
+                    return seen, time.monotonic()
+                time.sleep(POLL_INTERVAL)
+        return seen, time.monotonic()
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def _diagnostics(self) -> str:
+        texts = []
+        for name in ("stderr.log", "internal.log"):
+            path = self.workdir / name
+            if path.exists():
+                texts.append(f"{name}: {path.read_text(errors='replace')[-2000:]}")
+        return "; ".join(texts) or "no output"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
