@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -95,3 +96,29 @@ def ensure_level(logger: Any, name: str, no: int) -> None:
         logger.level(name)
     except ValueError:
         logger.level(name, no=no)
+
+
+# -- in CI a skipped real-daemon test is a failure, not a quiet pass -------------------------
+
+_skipped_daemon_tests: list[str] = []
+_DAEMON_FIXTURES = {"rsyslog_factory", "syslog_ng_factory", "daemon_factory"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that uses a real daemon carries the `daemon` marker (`-m daemon` selects them)."""
+    for item in items:
+        if _DAEMON_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.daemon)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and "daemon" in report.keywords:
+        _skipped_daemon_tests.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped_daemon_tests and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        print(f"\nCI: {len(_skipped_daemon_tests)} real-daemon tests were skipped; that is a failure here:")
+        for nodeid in _skipped_daemon_tests:
+            print(f"  {nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

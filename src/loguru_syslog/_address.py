@@ -7,7 +7,7 @@ import stat
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ._errors import SyslogConfigError
 from ._stdio import STREAMS, StdioTransport
@@ -49,23 +49,34 @@ class Address:
 def parse_url(url: str, name: str = "address") -> Address:
     """Parse an address URL. Query parameters are returned as text, not yet validated."""
     text = url.strip()
-    if text in STREAMS or text.rstrip("/").rstrip(":") in STREAMS:
-        return Address(text.split(":", 1)[0])
+    bare, _, bare_query = text.partition("?")
+    if bare.lower().rstrip("/").rstrip(":") in STREAMS:  # stdout, stdout:, stdout://, with or without ?query
+        text = f"{bare.lower().rstrip('/').rstrip(':')}://" + (f"?{bare_query}" if bare_query else "")
     try:
         parts = urlsplit(text)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query)))
+        pairs = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
     except ValueError as exc:
         raise SyslogConfigError(name, url, f"{_ACCEPTED} ({exc})") from None
+    query = dict(pairs)
+    if len(query) < len(pairs):
+        twice = sorted({key for key, _ in pairs if sum(k == key for k, _ in pairs) > 1})
+        raise SyslogConfigError(name, url, f"each query parameter once; given more than once: {', '.join(twice)}")
+    if parts.fragment or text.endswith("#"):
+        raise SyslogConfigError(name, url, "no #fragment (write # in a path or value as %23)")
     scheme = _ALIASES.get(parts.scheme.lower(), parts.scheme.lower())
     if scheme in STREAMS:
+        if parts.netloc or parts.path not in ("", "/"):
+            raise SyslogConfigError(name, url, f"{scheme} alone, or {scheme}://?name=value")
         return Address(scheme, query=query)
     if scheme in _UNIX_KINDS:
-        path = (parts.netloc + parts.path) if parts.netloc else parts.path
+        path = unquote((parts.netloc + parts.path) if parts.netloc else parts.path)
         if not path:
             raise SyslogConfigError(name, url, "a socket path, e.g. unix:///dev/log")
         return Address(scheme, path=path, query=query)
     if scheme not in DEFAULT_PORTS:
         raise SyslogConfigError(name, url, _ACCEPTED)
+    if parts.netloc.count(":") > 1 and not parts.netloc.startswith("["):
+        raise SyslogConfigError(name, url, f"an IPv6 address in brackets, e.g. {scheme}://[::1]:{DEFAULT_PORTS[scheme]}")
     try:
         host, port = parts.hostname, parts.port
     except ValueError:  # port out of range or not a number
@@ -76,7 +87,8 @@ def parse_url(url: str, name: str = "address") -> Address:
         raise SyslogConfigError(name, url, f"{scheme}://host:port with no path or user")
     if port == 0:
         raise SyslogConfigError(name, url, "a port from 1 to 65535")
-    return Address(scheme, host=host, port=port or DEFAULT_PORTS[scheme], query=query)
+    # An IPv6 zone is percent-encoded in a URL (RFC 6874: [fe80::1%25eth0]).
+    return Address(scheme, host=unquote(host), port=port or DEFAULT_PORTS[scheme], query=query)
 
 
 def find_local_socket(paths: tuple[str, ...] = LOCAL_SOCKET_PATHS) -> str:

@@ -70,6 +70,7 @@ class Delivery:
         self._connected = False
         self._ever_connected = False
         self._failures = 0  # consecutive failures since the last successful send
+        self._delays = 0  # backoff delays taken since then (the exponent)
         self._retry_at = 0.0
         self._in_outage = False
         self._outage_dropped = 0
@@ -87,19 +88,24 @@ class Delivery:
     def send(self, message: bytes) -> None:
         """Deliver one message now, or keep it for later. Never raises."""
         with self._lock:
+            if not self._connected or self._backlog:
+                # Reconnect if due and send what waits, before this message: it
+                # must not push an older one out of a full buffer for nothing.
+                if not self._connected:
+                    self._connect()
+                self._drain()
             if self._connected and not self._backlog:
                 try:
                     self.transport.send(message)
                 except Exception as exc:
                     self._backlog.append(message)
                     self._failed(exc)
+                    self._drain()
                 else:
                     self.sent += 1
-                    self._failures = 0
-                    return
-            else:
-                self._keep(message)
-            self._drain()
+                    self._failures = self._delays = 0
+                return
+            self._keep(message)
 
     def send_many(self, messages: Sequence[bytes]) -> None:
         """Deliver a batch in order (the background writer). Never raises."""
@@ -166,7 +172,7 @@ class Delivery:
             self._backlog.popleft()
         self.sent += count
         if count:
-            self._failures = 0
+            self._failures = self._delays = 0
 
     def _connect(self) -> bool:
         if time.monotonic() < self._retry_at:
@@ -203,7 +209,8 @@ class Delivery:
             # again at once, the message is still at the head of the backlog.
             self._retry_at = 0.0
             return
-        delay = min(self._backoff_max, self._backoff_min * 2 ** max(self._failures - 2, 0))
+        delay = min(self._backoff_max, self._backoff_min * 2**self._delays)
+        self._delays += 1
         self._retry_at = time.monotonic() + delay * (0.5 + random.random() / 2)
         if not self._in_outage:
             self._in_outage = True
@@ -240,7 +247,7 @@ class Delivery:
             except Exception:
                 pass
         self._connected = False
-        self._failures = 0
+        self._failures = self._delays = 0
         self._retry_at = 0.0
         self._in_outage = False
         self._outage_dropped = 0

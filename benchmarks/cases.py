@@ -1,0 +1,335 @@
+"""The benchmark cases: what each one sets up, times, and tears down.
+
+Every case is a `Case` whose `run(env, count)` does one repetition and returns
+a `Sample`. The timed region is only the loop of logging calls (for the
+end-to-end case: until the daemon wrote the last line); building sinks,
+connecting and warming up happen before it, draining and closing after it.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import logging.handlers
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from loguru import logger
+from receivers import Receivers
+from rfc5424logging import Rfc5424SysLogHandler
+from rsyslog import Rsyslog
+
+from loguru_syslog import SyslogSink, Transport
+
+#: What every case logs: about the size of a real log line (the RFC 5424 datagram is ~120 octets).
+MESSAGE = "user 4242 logged in from 127.0.0.1 via password, session 7f3a9c"
+#: Untimed calls after adding a handler: connect, fill caches, start threads.
+WARM_CALLS = 300
+#: Longest wait for a background queue or loguru's enqueue queue to empty after a run.
+DRAIN_TIMEOUT = 60.0
+FORMAT = "{message}"
+
+
+@dataclass
+class Env:
+    """What the cases share: the receiver process, TLS trust, the rsyslog daemon (or why there is none)."""
+
+    receivers: Receivers
+    client_tls: ssl.SSLContext
+    payload: bytes  # the raw-sendto datagram: what our sink sends for MESSAGE
+    rsyslog: Rsyslog | None = None
+    rsyslog_missing: str = ""
+
+
+@dataclass
+class Sample:
+    """One repetition of one case."""
+
+    #: Microseconds per logging call in the application thread (per message for end-to-end).
+    us: float
+    #: Extra figures: `drained_us` (per message until async queues are empty),
+    #: `msgs_per_s` (end-to-end), sink stats (`dropped`, `errors`...).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Case:
+    name: str
+    label: str
+    group: str  # "floor", "stdlib" or "ours": the chart colours by it
+    run: Callable[[Env, int], Sample]
+    #: Receiver sockets the case needs: (kind, name) with kind udp/tcp/tls/unix.
+    sockets: tuple[tuple[str, str], ...] = ()
+    needs_rsyslog: bool = False
+
+
+def _timed_loguru(count: int) -> tuple[float, float]:
+    info = logger.info
+    gc.collect()
+    start = time.perf_counter()
+    for _ in range(count):
+        info(MESSAGE)
+    return start, time.perf_counter()
+
+
+def _warm(calls: int = WARM_CALLS) -> None:
+    for _ in range(calls):
+        logger.info(MESSAGE)
+
+
+def _ours_stats(sink: SyslogSink) -> dict[str, Any]:
+    stats = sink.stats
+    return {"sent": stats.sent, "dropped": stats.dropped, "errors": stats.errors, "truncated": stats.truncated}
+
+
+def _wait_background(sink: SyslogSink) -> None:
+    deadline = time.monotonic() + DRAIN_TIMEOUT
+    while time.monotonic() < deadline:
+        stats = sink.stats
+        if not stats.queued and not stats.buffered:
+            return
+        time.sleep(0.0005)
+
+
+def loguru_ours(
+    make_sink: Callable[[Env], SyslogSink], *, enqueue: bool = False, background: bool = False
+) -> Callable[[Env, int], Sample]:
+    """loguru + our sink: direct, `background=True` (the sink made so) or loguru's `enqueue=True`."""
+
+    def run(env: Env, count: int) -> Sample:
+        sink = make_sink(env)
+        handler = logger.add(sink, format=FORMAT, enqueue=enqueue)
+        try:
+            _warm()
+            drain = logger.complete if enqueue else (lambda: _wait_background(sink))
+            drain()
+            start, end = _timed_loguru(count)
+            drain()
+            drained = time.perf_counter()
+        finally:
+            logger.remove(handler)  # stop(): delivers what is left, closes
+        extra = _ours_stats(sink)
+        if enqueue or background:
+            extra["drained_us"] = (drained - start) / count * 1e6
+        return Sample((end - start) / count * 1e6, extra)
+
+    return run
+
+
+def loguru_sink(make_sink: Callable[[Env], Any]) -> Callable[[Env, int], Sample]:
+    """loguru + any other sink (a no-op function, a stdlib handler)."""
+
+    def run(env: Env, count: int) -> Sample:
+        sink = make_sink(env)
+        handler = logger.add(sink, format=FORMAT)
+        try:
+            _warm()
+            start, end = _timed_loguru(count)
+        finally:
+            logger.remove(handler)
+        return Sample((end - start) / count * 1e6)
+
+    return run
+
+
+def stdlib_rfc5424(socktype: int, name: str) -> Callable[[Env, int], Sample]:
+    """stdlib logging (no loguru) + rfc5424-logging-handler."""
+
+    def run(env: Env, count: int) -> Sample:
+        handler = Rfc5424SysLogHandler(
+            address=("127.0.0.1", env.receivers.ports[name]), socktype=socktype, appname="bench"
+        )
+        log = logging.getLogger(f"bench.{name}")
+        log.propagate = False
+        log.setLevel(logging.INFO)
+        log.addHandler(handler)
+        try:
+            info = log.info
+            for _ in range(WARM_CALLS):
+                info(MESSAGE)
+            gc.collect()
+            start = time.perf_counter()
+            for _ in range(count):
+                info(MESSAGE)
+            end = time.perf_counter()
+        finally:
+            log.removeHandler(handler)
+            handler.close()
+        return Sample((end - start) / count * 1e6)
+
+    return run
+
+
+def raw_sendto(env: Env, count: int) -> Sample:
+    """The syscall floor: one sendto() of a ready datagram per call, nothing else."""
+    address = ("127.0.0.1", env.receivers.ports["raw"])
+    payload = env.payload
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sendto = sock.sendto
+        for _ in range(WARM_CALLS):
+            sendto(payload, address)
+        gc.collect()
+        start = time.perf_counter()
+        for _ in range(count):
+            sendto(payload, address)
+        end = time.perf_counter()
+    return Sample((end - start) / count * 1e6)
+
+
+def rsyslog_end_to_end(background: bool) -> Callable[[Env, int], Sample]:
+    """loguru + our sink over TCP into rsyslogd: time from the first call until rsyslog wrote the last line."""
+
+    def run(env: Env, count: int) -> Sample:
+        daemon = env.rsyslog
+        assert daemon is not None
+        sink = SyslogSink(f"tcp://127.0.0.1:{daemon.port}", app_name="bench", background=background)
+        handler = logger.add(sink, format=FORMAT)
+        try:
+            daemon.mark()
+            _warm()
+            daemon.wait_for(WARM_CALLS, timeout=10)
+            daemon.mark()
+            start, end = _timed_loguru(count)
+            seen, done = daemon.wait_for(count, timeout=max(30.0, count / 10_000))
+        finally:
+            logger.remove(handler)
+        elapsed = done - start
+        extra = _ours_stats(sink)
+        extra.update(lines=seen, msgs_per_s=seen / elapsed, calls_per_s=count / (end - start))
+        return Sample(elapsed / count * 1e6, extra)
+
+    return run
+
+
+class _Capture(Transport):
+    """A transport that keeps what it is given (to learn what our sink sends)."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    def send(self, message: bytes) -> None:
+        self.messages.append(message)
+
+
+def our_datagram() -> bytes:
+    """The exact RFC 5424 datagram our sink sends for MESSAGE: the raw-sendto payload."""
+    capture = _Capture()
+    handler = logger.add(SyslogSink(capture, app_name="bench"), format=FORMAT)
+    try:
+        logger.info(MESSAGE)
+    finally:
+        logger.remove(handler)
+    return capture.messages[0]
+
+
+def _udp(header: str) -> Callable[[Env], SyslogSink]:
+    name = f"ours-udp-{header}"
+    return lambda env: SyslogSink(f"udp://127.0.0.1:{env.receivers.ports[name]}", app_name="bench", header=header)
+
+
+def _tcp(name: str, background: bool = False) -> Callable[[Env], SyslogSink]:
+    return lambda env: SyslogSink(
+        f"tcp://127.0.0.1:{env.receivers.ports[name]}", app_name="bench", background=background
+    )
+
+
+def _tls(env: Env) -> SyslogSink:
+    return SyslogSink(f"tls://127.0.0.1:{env.receivers.ports['ours-tls']}", app_name="bench", tls_context=env.client_tls)
+
+
+def _unix(env: Env) -> SyslogSink:
+    return SyslogSink(f"unixgram://{env.receivers.paths['ours-unix']}", app_name="bench")
+
+
+def _stdlib_handler(name: str, socktype: int) -> Callable[[Env], logging.Handler]:
+    return lambda env: logging.handlers.SysLogHandler(("127.0.0.1", env.receivers.ports[name]), socktype=socktype)
+
+
+def _noop(message: Any) -> None:
+    pass
+
+
+CASES: list[Case] = [
+    Case("loguru-noop", "loguru, no-op sink (floor)", "floor", loguru_sink(lambda env: _noop)),
+    Case("raw-sendto", "raw sendto() of the datagram (floor)", "floor", raw_sendto, (("udp", "raw"),)),
+    Case(
+        "loguru-stdlib-udp",
+        "loguru + stdlib SysLogHandler, UDP",
+        "stdlib",
+        loguru_sink(_stdlib_handler("loguru-stdlib-udp", socket.SOCK_DGRAM)),
+        (("udp", "loguru-stdlib-udp"),),
+    ),
+    Case(
+        "loguru-stdlib-tcp",
+        "loguru + stdlib SysLogHandler, TCP",
+        "stdlib",
+        loguru_sink(_stdlib_handler("loguru-stdlib-tcp", socket.SOCK_STREAM)),
+        (("tcp", "loguru-stdlib-tcp"),),
+    ),
+    Case(
+        "stdlib-rfc5424-udp",
+        "logging + rfc5424-logging-handler, UDP",
+        "stdlib",
+        stdlib_rfc5424(socket.SOCK_DGRAM, "stdlib-rfc5424-udp"),
+        (("udp", "stdlib-rfc5424-udp"),),
+    ),
+    Case(
+        "stdlib-rfc5424-tcp",
+        "logging + rfc5424-logging-handler, TCP",
+        "stdlib",
+        stdlib_rfc5424(socket.SOCK_STREAM, "stdlib-rfc5424-tcp"),
+        (("tcp", "stdlib-rfc5424-tcp"),),
+    ),
+    Case(
+        "ours-udp-rfc5424",
+        "loguru + SyslogSink, UDP rfc5424",
+        "ours",
+        loguru_ours(_udp("rfc5424")),
+        (("udp", "ours-udp-rfc5424"),),
+    ),
+    Case(
+        "ours-udp-rfc3164",
+        "loguru + SyslogSink, UDP rfc3164",
+        "ours",
+        loguru_ours(_udp("rfc3164")),
+        (("udp", "ours-udp-rfc3164"),),
+    ),
+    Case("ours-tcp", "loguru + SyslogSink, TCP", "ours", loguru_ours(_tcp("ours-tcp")), (("tcp", "ours-tcp"),)),
+    Case(
+        "ours-tcp-background",
+        "loguru + SyslogSink, TCP, background=True",
+        "ours",
+        loguru_ours(_tcp("ours-tcp-background", background=True), background=True),
+        (("tcp", "ours-tcp-background"),),
+    ),
+    Case("ours-tls", "loguru + SyslogSink, TLS", "ours", loguru_ours(_tls), (("tls", "ours-tls"),)),
+    Case("ours-unix", "loguru + SyslogSink, Unix datagram", "ours", loguru_ours(_unix), (("unix", "ours-unix"),)),
+    Case(
+        "ours-tcp-enqueue",
+        "loguru enqueue=True + SyslogSink, TCP",
+        "ours",
+        loguru_ours(_tcp("ours-tcp-enqueue"), enqueue=True),
+        (("tcp", "ours-tcp-enqueue"),),
+    ),
+    Case(
+        "rsyslog-tcp-e2e",
+        "end to end into rsyslogd, TCP, background=True",
+        "ours",
+        rsyslog_end_to_end(background=True),
+        needs_rsyslog=True,
+    ),
+]
+
+#: Cases measured once, each in a fresh child process (see memory.py).
+MEMORY_CASES = {
+    "memory-peer-down-direct": "RSS growth, peer down, direct",
+    "memory-peer-down-background": "RSS growth, peer down, background=True",
+}
+
+
+def unix_socket_path(directory: Path) -> str:
+    return str(directory / "ours-unix.sock")
