@@ -51,9 +51,9 @@ apt_install() {
         log "already installed: $*"
         return
     fi
+    # Lists of a fresh image are empty or stale: always update before installing.
     apt_update_once
     log "apt-get install ${missing[*]}"
-    # A fresh machine may have stale or empty lists even after update in an older run.
     "${APT_INSTALL[@]}" "${missing[@]}"
 }
 

@@ -82,70 +82,94 @@ class Receivers:
 
 def serve(conn: Any, spec: ReceiverSpec) -> None:
     """The child's main: bind everything, report the ports, drain until told to stop."""
-    received: dict[str, int] = {}
-    datagram: dict[str, socket.socket] = {}
-    listeners: dict[str, tuple[socket.socket, ssl.SSLContext | None]] = {}
-    streams: list[tuple[str, socket.socket]] = []
-    ports: dict[str, int] = {}
-
-    for name in spec.udp:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        _big_buffer(sock)
-        sock.bind(("127.0.0.1", 0))
-        sock.setblocking(False)
-        datagram[name] = sock
-        ports[name] = sock.getsockname()[1]
-    server_context = None
-    if spec.tls:
-        server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        server_context.load_cert_chain(spec.cert_file, spec.key_file)
-    for name, context in [(n, None) for n in spec.tcp] + [(n, server_context) for n in spec.tls]:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(16)
-        sock.setblocking(False)
-        listeners[name] = (sock, context)
-        ports[name] = sock.getsockname()[1]
-    unix_threads = []
-    stopping = threading.Event()
-    for name, path in spec.unix.items():
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        _big_buffer(sock)
-        if os.path.exists(path):
-            os.unlink(path)
-        sock.bind(path)
-        sock.settimeout(0.1)  # so the thread notices `stopping`
-        received[name] = 0
-        thread = threading.Thread(target=_read_blocking, args=(name, sock, received, stopping), daemon=True)
-        thread.start()
-        unix_threads.append(thread)
-
-    conn.send(ports)
+    sockets = _Sockets(spec)
+    conn.send(sockets.ports)
     deadline = time.monotonic() + MAX_LIFETIME
     while time.monotonic() < deadline and not conn.poll():
-        for name, sock in datagram.items():
-            received[name] = received.get(name, 0) + _drain(sock)
-        for name, (listener, context) in listeners.items():
-            accepted = _accept(listener, context)
-            if accepted is not None:
-                streams.append((name, accepted))
-        for name, sock in list(streams):
-            count = _drain(sock)
-            if count < 0:  # closed by the sender
-                streams.remove((name, sock))
-                sock.close()
-                count = 0
-            received[name] = received.get(name, 0) + count
+        sockets.sweep()
         time.sleep(POLL_INTERVAL)
-
-    stopping.set()
-    for thread in unix_threads:
-        thread.join(1)
+    sockets.sweep()  # what the last case sent just before the stop
     try:
-        conn.send(received)
+        conn.send(sockets.close())
     except OSError:
         pass
+
+
+class _Sockets:
+    """Every socket of the receiver process, and the octets each name received."""
+
+    def __init__(self, spec: ReceiverSpec) -> None:
+        self.ports: dict[str, int] = {}
+        self.received: dict[str, int] = {}
+        self._datagram: dict[str, socket.socket] = {}
+        self._listeners: dict[str, tuple[socket.socket, ssl.SSLContext | None]] = {}
+        self._streams: list[tuple[str, socket.socket]] = []
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        for name in spec.udp:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            _big_buffer(sock)
+            sock.bind(("127.0.0.1", 0))
+            sock.setblocking(False)
+            self._datagram[name] = sock
+            self._add(name, sock)
+        server_context = None
+        if spec.tls:
+            server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            server_context.load_cert_chain(spec.cert_file, spec.key_file)
+        for name, context in [(n, None) for n in spec.tcp] + [(n, server_context) for n in spec.tls]:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(16)
+            sock.setblocking(False)
+            self._listeners[name] = (sock, context)
+            self._add(name, sock)
+        for name, path in spec.unix.items():
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            _big_buffer(sock)
+            if os.path.exists(path):
+                os.unlink(path)
+            sock.bind(path)
+            sock.settimeout(0.1)  # so that the reading thread notices the stop
+            self.received[name] = 0
+            thread = threading.Thread(target=self._read_blocking, args=(name, sock), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _add(self, name: str, sock: socket.socket) -> None:
+        self.ports[name] = sock.getsockname()[1]
+        self.received[name] = 0
+
+    def sweep(self) -> None:
+        """One look at every socket: accept new connections, read what waits."""
+        for name, sock in self._datagram.items():
+            self.received[name] += _drain(sock)[0]
+        for name, (listener, context) in self._listeners.items():
+            accepted = _accept(listener, context)
+            if accepted is not None:
+                self._streams.append((name, accepted))
+        for name, sock in list(self._streams):
+            count, closed = _drain(sock)
+            self.received[name] += count
+            if closed:
+                self._streams.remove((name, sock))
+                sock.close()
+
+    def close(self) -> dict[str, int]:
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(1)
+        return dict(self.received)
+
+    def _read_blocking(self, name: str, sock: socket.socket) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.received[name] += len(sock.recv(RECV_SIZE))
+            except TimeoutError:
+                continue
+            except OSError:
+                return
 
 
 def _big_buffer(sock: socket.socket) -> None:
@@ -155,20 +179,20 @@ def _big_buffer(sock: socket.socket) -> None:
         pass
 
 
-def _drain(sock: socket.socket) -> int:
-    """Read what is there without blocking: the octets read, or -1 when the peer closed."""
+def _drain(sock: socket.socket) -> tuple[int, bool]:
+    """Read what is there without blocking: (octets read, whether the peer closed)."""
     total = 0
     for _ in range(READS_PER_SWEEP):
         try:
             data = sock.recv(RECV_SIZE)
         except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
-            return total
+            return total, False
         except OSError:  # reset, or a TLS alert: the connection is over
-            return -1
+            return total, True
         if not data and sock.type == socket.SOCK_STREAM:
-            return -1
+            return total, True
         total += len(data)
-    return total
+    return total, False
 
 
 def _accept(listener: socket.socket, context: ssl.SSLContext | None) -> socket.socket | None:
@@ -186,13 +210,3 @@ def _accept(listener: socket.socket, context: ssl.SSLContext | None) -> socket.s
             return None
     sock.setblocking(False)
     return sock
-
-
-def _read_blocking(name: str, sock: socket.socket, received: dict[str, int], stopping: threading.Event) -> None:
-    while not stopping.is_set():
-        try:
-            received[name] += len(sock.recv(RECV_SIZE))
-        except TimeoutError:
-            continue
-        except OSError:
-            return

@@ -272,11 +272,16 @@ def _free_port(inp: Input) -> int:
         return port
 
 
+# Loaded here, in the parent: loading a library between fork and exec can deadlock.
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
 def _set_pdeathsig() -> None:
-    """In the child before exec: die with the test process, even if pytest is SIGKILLed."""
-    with contextlib.suppress(OSError, AttributeError):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    """In the child before exec: die with the test process, even if pytest is SIGKILLed
+    (a daemon started from a thread dies when that thread ends: start them from the
+    main thread)."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _quote(value: object) -> str:

@@ -260,6 +260,20 @@ def test_control_characters_and_invalid_utf8(make_daemon: Callable[[str], Syslog
     assert got["msg"] == f"line1\nline2\tend {invalid}", got
 
 
+@pytest.mark.parametrize("daemon_name", list(DAEMONS))
+def test_max_message_size_is_64k(make_daemon: Callable[[str], SyslogDaemon], daemon_name: str) -> None:
+    """Not rsyslog's 8 KiB default: both daemons take what a UDP datagram can carry."""
+    daemon = make_daemon(daemon_name)
+    daemon.add_input("udp", "udp")
+    daemon.add_input("tcp", "tcp-octet")
+    daemon.start()
+    big = "<14>1 - h app - - - " + "x" * 60000
+    send_udp(daemon.address("udp"), big.encode())
+    send_tcp(daemon.address("tcp"), octet_frame(big))
+    got = daemon.wait_for(2)
+    assert [len(m["msg"]) for m in got] == [60000, 60000]
+
+
 # ---- TLS ----------------------------------------------------------------------------
 
 

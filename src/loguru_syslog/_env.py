@@ -159,12 +159,13 @@ def sink_from_env(
     try:
         sink._init(address, given, sources)
     except SyslogConfigError as exc:
-        raise _renamed(exc, sources, url_variable, address, prefix) from None
+        query = parse_url(address).query if sources["address"] == url_variable else {}
+        raise _renamed(exc, sources, url_variable, {**query, **texts, "address": address}) from None
     return sink
 
 
 def _renamed(
-    exc: SyslogConfigError, sources: Mapping[str, str], url_variable: str, address: Any, prefix: str
+    exc: SyslogConfigError, sources: Mapping[str, str], url_variable: str, texts: Mapping[str, Any]
 ) -> SyslogConfigError:
     """The same error, naming the variable (or flag) the bad value came from.
 
@@ -175,14 +176,15 @@ def _renamed(
     name = exc.name
     if name in OPTIONS:
         source = sources.get(name)
+        # The text as the user wrote it, not the parsed value (SYSLOG_TLS_VERIFY='no', not False).
         if source == URL_QUERY:
-            return SyslogConfigError(f"{url_variable}?{name}", exc.value, exc.accepted)
+            return SyslogConfigError(f"{url_variable}?{name}", texts.get(name, exc.value), exc.accepted)
         if source is not None and source not in (ARGUMENT, DEFAULT):
-            return SyslogConfigError(source, exc.value, exc.accepted)
+            return SyslogConfigError(source, texts.get(name, exc.value), exc.accepted)
     elif name == "address":
         source = sources.get("address")
         if source == DEFAULT:  # no local socket: say which variable to set
             return SyslogConfigError(name, exc.value, exc.accepted.replace("SYSLOG_URL", url_variable))
         if source not in (None, ARGUMENT):
-            return SyslogConfigError(source, address, exc.accepted)
+            return SyslogConfigError(source, texts["address"], exc.accepted)
     return exc

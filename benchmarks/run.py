@@ -1,0 +1,385 @@
+"""Run every benchmark case in one process and report: a table, JSON, and a PNG chart.
+
+    python benchmarks/run.py [--count N] [--repeat R] [--json PATH] [--png PATH] [--only CASES]
+
+Repetitions are interleaved (each repetition runs every case once, in a rotated
+order) after one warm-up round, so that slow phases of a shared machine hit all
+cases alike; each case reports the median, min and max of its repetitions.
+The memory cases run once each, in a fresh child process. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DEFAULT_JSON = HERE / "results" / "latest.json"
+DEFAULT_PNG = ROOT / "docs" / "assets" / "benchmark.png"
+MEMORY_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    description: str
+    op: str  # "<=", "<" or ">="
+    limit: float
+    unit: str  # "x", "msgs/s" or "MB"
+    compute: Callable[[dict[str, Any]], float]
+    needs: tuple[str, ...]
+
+
+def _median(cases: dict[str, Any], name: str, key: str | None = None) -> float:
+    case = cases[name]
+    return float(case["median"] if key is None else case["extra"][key])
+
+
+TARGETS = [
+    Target(
+        "udp-vs-stdlib",
+        "ours UDP rfc5424 / loguru + stdlib SysLogHandler UDP, per call",
+        "<=",
+        0.85,
+        "x",
+        lambda c: _median(c, "ours-udp-rfc5424") / _median(c, "loguru-stdlib-udp"),
+        ("ours-udp-rfc5424", "loguru-stdlib-udp"),
+    ),
+    Target(
+        "own-cost-vs-sendto",
+        "(ours UDP rfc5424 - loguru no-op) / one raw sendto",
+        "<=",
+        1.5,
+        "x",
+        lambda c: (_median(c, "ours-udp-rfc5424") - _median(c, "loguru-noop")) / _median(c, "raw-sendto"),
+        ("ours-udp-rfc5424", "loguru-noop", "raw-sendto"),
+    ),
+    Target(
+        "background-vs-enqueue",
+        "ours TCP background=True / loguru enqueue=True with the same sink, per call",
+        "<=",
+        0.3,
+        "x",
+        lambda c: _median(c, "ours-tcp-background") / _median(c, "ours-tcp-enqueue"),
+        ("ours-tcp-background", "ours-tcp-enqueue"),
+    ),
+    Target(
+        "rsyslog-e2e",
+        "end to end into rsyslog over TCP, one process",
+        ">=",
+        150_000,
+        "msgs/s",
+        lambda c: _median(c, "rsyslog-tcp-e2e", "msgs_per_s"),
+        ("rsyslog-tcp-e2e",),
+    ),
+    Target(
+        "memory-peer-down",
+        "RSS growth with the peer down (worse of direct and background)",
+        "<",
+        50,
+        "MB",
+        lambda c: max(_median(c, "memory-peer-down-direct"), _median(c, "memory-peer-down-background")),
+        ("memory-peer-down-direct", "memory-peer-down-background"),
+    ),
+]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=30_000, help="logging calls per case per repetition")
+    parser.add_argument("--repeat", type=int, default=5, help="measured repetitions (after one warm-up round)")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")
+    parser.add_argument("--png", type=Path, default=DEFAULT_PNG, help=f"chart file (default {DEFAULT_PNG})")
+    parser.add_argument("--only", default="", help="comma-separated case names (default: every case)")
+    parser.add_argument(
+        "--memory-count", type=int, default=1_000_000, help="messages logged by each memory case (default 1M)"
+    )
+    parser.add_argument("--list", action="store_true", help="print the case names and exit")
+    args = parser.parse_args(argv)
+    if args.count < 1 or args.repeat < 1 or args.memory_count < 1:
+        parser.error("--count, --repeat and --memory-count must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sys.path.insert(0, str(HERE))
+    import cases as bench  # after argparse: --help needs neither loguru nor the sink
+
+    all_names = [case.name for case in bench.CASES] + list(bench.MEMORY_CASES)
+    if args.list:
+        print("\n".join(all_names))
+        return 0
+    selected = [name.strip() for name in args.only.split(",") if name.strip()] or all_names
+    unknown = sorted(set(selected) - set(all_names))
+    if unknown:
+        print(f"unknown case(s): {', '.join(unknown)}; known: {', '.join(all_names)}", file=sys.stderr)
+        return 2
+
+    started = time.time()
+    results: dict[str, Any] = {"meta": _meta(args), "cases": {}, "targets": []}
+    timed_cases = [case for case in bench.CASES if case.name in selected]
+    with tempfile.TemporaryDirectory(prefix="loguru-syslog-bench-") as tmp:
+        results["cases"].update(run_timed(bench, timed_cases, args, Path(tmp)))
+    for name, label in bench.MEMORY_CASES.items():
+        if name in selected:
+            results["cases"][name] = run_memory(name, label, args.memory_count)
+    results["cases"] = {name: results["cases"][name] for name in all_names if name in results["cases"]}
+    results["targets"] = evaluate(results["cases"])
+    results["meta"]["seconds"] = round(time.time() - started, 1)
+
+    print(format_table(results))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nJSON: {args.json}")
+    try:
+        import chart
+
+        chart.render(results, args.png)
+        print(f"chart: {args.png}")
+    except ImportError as exc:
+        print(f"chart: not rendered ({exc})", file=sys.stderr)
+    return 0
+
+
+def _meta(args: argparse.Namespace) -> dict[str, Any]:
+    from importlib.metadata import version
+
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = None
+    return {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "loadavg_at_start": load,
+        "loguru": version("loguru"),
+        "loguru_syslog": version("loguru-syslog"),
+        "count": args.count,
+        "repeat": args.repeat,
+        "memory_count": args.memory_count,
+    }
+
+
+def run_timed(bench: Any, cases: list[Any], args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """Set up the receivers (and rsyslog), run warm-up + interleaved repetitions, summarise."""
+    import trustme
+    from receivers import Receivers, ReceiverSpec
+    from rsyslog import Rsyslog, find_rsyslogd
+
+    from loguru import logger
+
+    out: dict[str, Any] = {}
+    if not cases:
+        return out
+    logger.remove()  # loguru's default stderr handler would print every message of every case
+    ca = trustme.CA()
+    server_cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert_file, key_file = tmp / "server.pem", tmp / "server.key"
+    server_cert.private_key_and_cert_chain_pem.write_to_path(str(cert_file))
+    server_cert.private_key_pem.write_to_path(str(key_file))
+    spec = ReceiverSpec(cert_file=str(cert_file), key_file=str(key_file))
+    for case in cases:
+        for kind, name in case.sockets:
+            if kind == "unix":
+                spec.unix[name] = bench.unix_socket_path(tmp)
+            else:
+                getattr(spec, kind).append(name)
+
+    import ssl
+
+    client_tls = ssl.create_default_context()
+    ca.configure_trust(client_tls)
+    receivers = Receivers(spec)
+    env = bench.Env(receivers=receivers, client_tls=client_tls, payload=bench.our_datagram())
+    runnable = []
+    for case in cases:
+        if case.needs_rsyslog and env.rsyslog is None:
+            binary = find_rsyslogd()
+            if binary is None:
+                out[case.name] = _skipped(case, "skipped: rsyslogd not found")
+                continue
+            daemon = Rsyslog(binary, tmp / "rsyslog")
+            daemon.workdir.mkdir()
+            try:
+                daemon.start()
+            except RuntimeError as exc:
+                out[case.name] = _skipped(case, f"skipped: rsyslogd did not start ({exc})")
+                continue
+            env.rsyslog = daemon
+        runnable.append(case)
+
+    samples: dict[str, list[Any]] = {case.name: [] for case in runnable}
+    errors: dict[str, str] = {}
+    try:
+        rounds = [("warm-up", max(args.count // 4, 1))] + [(f"{r + 1}/{args.repeat}", args.count) for r in range(args.repeat)]
+        for index, (round_name, count) in enumerate(rounds):
+            shift = index % max(len(runnable), 1)
+            order = runnable[shift:] + runnable[:shift]  # rotate: no case always runs first or last
+            progress = []
+            for case in order:
+                if case.name in errors:
+                    continue
+                try:
+                    sample = case.run(env, count)
+                except Exception:
+                    errors[case.name] = traceback.format_exc(limit=3).strip().splitlines()[-1]
+                    print(f"{case.name}: {errors[case.name]}", file=sys.stderr)
+                    continue
+                if round_name != "warm-up":
+                    samples[case.name].append(sample)
+                progress.append(f"{case.name} {sample.us:.1f}")
+            print(f"[{round_name}] " + ", ".join(progress), file=sys.stderr, flush=True)
+    finally:
+        if env.rsyslog is not None:
+            env.rsyslog.stop()
+        received = receivers.stop()
+    for case in runnable:
+        if case.name in errors:
+            out[case.name] = _skipped(case, f"error: {errors[case.name]}")
+            continue
+        out[case.name] = _summary(case, samples[case.name])
+        names = [name for _, name in case.sockets]
+        if names:
+            out[case.name]["extra"]["received_octets"] = sum(received.get(name, 0) for name in names)
+    return out
+
+
+def _skipped(case: Any, why: str) -> dict[str, Any]:
+    return {"label": case.label, "group": case.group, "unit": "us/call", "status": why}
+
+
+def _summary(case: Any, samples: list[Any]) -> dict[str, Any]:
+    values = [sample.us for sample in samples]
+    extra: dict[str, Any] = {}
+    for key in samples[0].extra:
+        numbers = [sample.extra[key] for sample in samples]
+        # Counts of trouble add up; rates and times are summarised like the main figure.
+        extra[key] = sum(numbers) if key in ("dropped", "errors", "truncated") else statistics.median(numbers)
+    return {
+        "label": case.label,
+        "group": case.group,
+        "unit": "us/msg" if case.needs_rsyslog else "us/call",
+        "status": "ok",
+        "samples": values,
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "extra": extra,
+        "per_repetition": [sample.extra for sample in samples],
+    }
+
+
+def run_memory(name: str, label: str, count: int) -> dict[str, Any]:
+    mode = name.rsplit("-", 1)[1]
+    command = [sys.executable, str(HERE / "memory.py"), "--mode", mode, "--count", str(count)]
+    print(f"[memory] {name}: {count} messages ...", file=sys.stderr, flush=True)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=MEMORY_TIMEOUT, check=True)
+        result = json.loads(done.stdout)
+    except (subprocess.SubprocessError, ValueError) as exc:
+        stderr = getattr(exc, "stderr", "") or ""
+        return {"label": label, "group": "ours", "unit": "MB", "status": f"error: {exc} {stderr[-500:]}".strip()}
+    growth = result["growth_mb"]
+    return {
+        "label": label,
+        "group": "ours",
+        "unit": "MB",
+        "status": "ok",
+        "samples": [growth],
+        "median": growth,
+        "min": growth,
+        "max": growth,
+        "extra": result,
+    }
+
+
+def evaluate(cases: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for target in TARGETS:
+        entry: dict[str, Any] = {
+            "name": target.name,
+            "description": target.description,
+            "op": target.op,
+            "limit": target.limit,
+            "unit": target.unit,
+            "limit_text": f"target {target.op} {_number(target.limit, target.unit)}",
+        }
+        missing = [name for name in target.needs if cases.get(name, {}).get("status") != "ok"]
+        if missing:
+            entry.update(value=None, value_text="n/a", verdict=f"n/a ({', '.join(missing)} not measured)")
+        else:
+            value = target.compute(cases)
+            met = {"<=": value <= target.limit, "<": value < target.limit, ">=": value >= target.limit}[target.op]
+            entry.update(value=value, value_text=_number(value, target.unit), verdict="PASS" if met else "FAIL")
+        out.append(entry)
+    return out
+
+
+def _number(value: float, unit: str) -> str:
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit == "msgs/s":
+        return f"{value / 1000:.0f}k msgs/s"
+    return f"{value:.1f} {unit}"
+
+
+def _notes(case: dict[str, Any]) -> str:
+    extra = case.get("extra", {})
+    notes = []
+    if "msgs_per_s" in extra:
+        notes.append(f"{extra['msgs_per_s'] / 1000:.0f}k msgs/s end to end")
+        notes.append(f"calls {extra['calls_per_s'] / 1000:.0f}k/s")
+    if "drained_us" in extra:
+        notes.append(f"{extra['drained_us']:.1f} us/msg until drained")
+    if case.get("unit") == "MB":
+        notes.append(
+            f"{extra['rss_before_mb']:.0f} -> {extra['rss_after_mb']:.0f} MB RSS, "
+            f"{extra['us_per_call']:.1f} us/call, buffered {extra['buffered']} queued {extra['queued']}"
+        )
+    elif extra.get("dropped") or extra.get("errors"):
+        notes.append(f"dropped {extra.get('dropped', 0)}, errors {extra.get('errors', 0)}")
+    return "; ".join(notes)
+
+
+def format_table(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    lines = [
+        f"loguru-syslog benchmarks: {meta['count']} calls x {meta['repeat']} repetitions (+1 warm-up), "
+        f"{meta['cpus']} vCPUs, Python {meta['python']}, loguru {meta['loguru']}, {meta['date']}",
+        "",
+        f"{'case':<28} {'description':<48} {'unit':<8} {'median':>8} {'min':>8} {'max':>8}  notes",
+    ]
+    for name, case in results["cases"].items():
+        if case["status"] != "ok":
+            lines.append(f"{name:<28} {case['label']:<48} {case['unit']:<8} {case['status']}")
+            continue
+        lines.append(
+            f"{name:<28} {case['label']:<48} {case['unit']:<8} {case['median']:>8.2f} {case['min']:>8.2f} "
+            f"{case['max']:>8.2f}  {_notes(case)}"
+        )
+    lines += ["", f"{'target':<24} {'what':<74} {'value':>14} {'limit':>22}  verdict"]
+    for target in results["targets"]:
+        lines.append(
+            f"{target['name']:<24} {target['description']:<74} {target['value_text']:>14} "
+            f"{target['limit_text']:>22}  {target['verdict']}"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

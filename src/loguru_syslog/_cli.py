@@ -1,0 +1,322 @@
+"""The `loguru-syslog` command (`python -m loguru_syslog`): `check` and `send`.
+
+Both read the same SYSLOG_* environment as `SyslogSink.from_env()`, and accept
+every option as a flag (`--facility`, `--app-name`, ..., `--url`); flags win over
+the environment. Exit status: 0 delivered (as far as the transport can tell), 1
+the transport failed, 2 a configuration or usage error.
+
+The command owns loguru's global logger while it runs: it removes loguru's
+default handler, so that only the sink receives the messages it sends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import select
+import socket
+import sys
+import warnings
+from dataclasses import dataclass
+from typing import IO, Any, Sequence
+
+from ._env import ARGUMENT, DEFAULT, DEFAULT_PREFIX, URL_QUERY, URL_SUFFIX, sink_from_env
+from ._errors import SyslogConfigError
+from ._format import default_app_name
+from ._options import OPTIONS, parse_bool
+from ._severity import BUILTIN_LEVELS, FACILITIES, SEVERITIES
+from ._sink import SyslogSink
+from ._stdio import StdioTransport
+from ._transport import Transport
+from ._udp import UDPTransport
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+PROG = "loguru-syslog"
+#: How long to wait for an ICMP "port unreachable" after the last datagram. On
+#: loopback it is there before send() returns; a remote host answers within a round trip.
+DATAGRAM_ERROR_WAIT = 0.5
+_SEVERITY_NAMES = {code: name for name, code in reversed(list(SEVERITIES.items()))}
+_FACILITY_NAMES = {code: name for name, code in FACILITIES.items()}
+
+
+def flag(name: str) -> str:
+    """The command-line flag of an option: app_name -> --app-name."""
+    return "--" + name.replace("_", "-")
+
+
+def option_flags() -> dict[str, str]:
+    """Every option the command accepts as a flag -> its flag (the docs list them all)."""
+    return {name: flag(name) for name, option in OPTIONS.items() if option.textual}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("sink options (each overrides its SYSLOG_* variable)")
+    group.add_argument("--url", metavar="URL", help="the address, e.g. udp://logs:514 (overrides SYSLOG_URL)")
+    group.add_argument(
+        "--prefix", default=DEFAULT_PREFIX, metavar="PREFIX", help=f"of the variables to read (default {DEFAULT_PREFIX})"
+    )
+    for name, option_flag in option_flags().items():
+        option = OPTIONS[name]
+        if option.parse is parse_bool:
+            group.add_argument(
+                option_flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=option.help
+            )
+        else:
+            group.add_argument(option_flag, dest=name, metavar=name.upper(), help=option.help)
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Check or use a loguru-syslog configuration from the environment (SYSLOG_*) and flags.",
+        epilog="Exit status: 0 delivered, 1 the transport failed, 2 configuration error.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands.add_parser(
+        "check",
+        parents=[common],
+        help="show the configuration, open the transport, send one test message per level",
+        description="Print the resolved configuration and where each value came from, open the transport, "
+        "send one test message per loguru level and report what happened.",
+    )
+    send = commands.add_parser(
+        "send",
+        parents=[common],
+        help="send one message (like logger(1))",
+        description="Send TEXT as one message; without TEXT, each line of standard input is a message.",
+    )
+    send.add_argument("text", nargs="?", metavar="TEXT", help="the message (default: read lines from stdin)")
+    send.add_argument("--level", default="INFO", help="loguru level name or number (default INFO)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console script. Returns the exit status."""
+    args = build_parser().parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sink = _make_sink(args)
+        for warning in caught:
+            err.write(f"{PROG}: warning: {warning.message}\n")
+        if args.command == "send":
+            level = _parse_level(args.level)
+            lines = [args.text] if args.text is not None else [line.rstrip("\n") for line in sys.stdin]
+            return _send(sink, level, lines, err)
+    except SyslogConfigError as exc:
+        err.write(f"{PROG}: configuration error: {exc}\n")
+        return EXIT_CONFIG
+    return _check(sink, args.prefix, out, err)
+
+
+def _make_sink(args: argparse.Namespace) -> SyslogSink:
+    overrides: dict[str, Any] = {name: getattr(args, name) for name in option_flags()}
+    overrides["address"] = args.url
+    labels = {name: flag(name) for name in option_flags()}
+    labels["address"] = "--url"
+    return sink_from_env(SyslogSink, args.prefix, os.environ, overrides, labels)
+
+
+def _parse_level(text: str) -> str | int:
+    value = text.strip()
+    if value.isdigit():
+        return int(value)
+    for name, _, _ in BUILTIN_LEVELS:
+        if value.upper() == name:
+            return name
+    raise SyslogConfigError(
+        "--level", text, f"a loguru level name ({', '.join(n for n, _, _ in BUILTIN_LEVELS)}) or number"
+    )
+
+
+# -- sending -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What happened to the messages: None reason means delivered as far as we can tell."""
+
+    reason: str | None
+    statuses: list[str]
+
+
+def _deliver(sink: SyslogSink, messages: Sequence[tuple[str | int, str]]) -> Outcome:
+    """Open the transport once to see whether it can, then log `messages` through loguru.
+
+    Failure: the transport does not open, a send fails or anything is dropped
+    (`sink.stats`), or a datagram socket holds an error (ICMP port unreachable).
+    """
+    error = _open_error(sink.transport)
+    if error is not None:
+        return Outcome(f"cannot open {sink.address}: {_describe(error)}", [])
+    from loguru import logger
+
+    logger.remove()  # the default stderr handler would print our test messages too
+    handler = logger.add(sink, level=0, format="{message}", catch=True)
+    statuses = []
+    pending: OSError | None = None
+    try:
+        for level, text in messages:
+            before = sink.stats
+            logger.log(level, text)
+            statuses.append(_status(before, sink))
+        pending = _pending_error(sink.transport, min(DATAGRAM_ERROR_WAIT, sink.options["timeout"]))
+    finally:
+        logger.remove(handler)  # stops the sink: delivers what waits, closes
+    stats = sink.stats
+    if pending is not None:
+        reason = f"{sink.address} refused the messages: {_describe(pending)}"
+    elif stats.errors or stats.dropped:
+        reason = f"{stats.errors} send errors, {stats.dropped} dropped (no receiver at {sink.address}?)"
+    else:
+        reason = None
+    return Outcome(reason, statuses)
+
+
+def _open_error(transport: Transport) -> Exception | None:
+    try:
+        transport.open()
+    except Exception as exc:
+        return exc
+    finally:
+        transport.close()
+    return None
+
+
+def _pending_error(transport: Transport, wait: float) -> OSError | None:
+    """A datagram socket's pending error, waiting up to `wait` seconds for one to arrive.
+
+    A connected UDP socket learns of an ICMP "port unreachable" asynchronously:
+    the send that caused it succeeded, and only the next one (or SO_ERROR) tells.
+    """
+    sock = getattr(transport, "_sock", None)
+    if not isinstance(sock, socket.socket) or sock.type != socket.SOCK_DGRAM or sock.fileno() < 0:
+        return None
+    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if not code:
+        select.select([sock], [], [], wait)  # readable as soon as an error arrives
+        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    return OSError(code, os.strerror(code)) if code else None
+
+
+def _status(before: Any, sink: SyslogSink) -> str:
+    after = sink.stats
+    sent, errors = after.sent - before.sent, after.errors - before.errors
+    note = f" (after {errors} error{'s' if errors > 1 else ''})" if errors else ""
+    if sent:
+        return "sent" + note
+    if after.queued > before.queued:
+        return "queued for the writer thread"
+    if after.dropped > before.dropped:
+        return "dropped" + note
+    if after.buffered > before.buffered:
+        return "kept for retry: the peer is unreachable" + note
+    return "not sent" + note
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _send(sink: SyslogSink, level: str | int, lines: Sequence[str], err: IO[str]) -> int:
+    outcome = _deliver(sink, [(level, line) for line in lines])
+    if outcome.reason is not None:
+        err.write(f"{PROG}: send failed: {outcome.reason}\n")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+# -- check ---------------------------------------------------------------------------------------
+
+
+def _check(sink: SyslogSink, prefix: str, out: IO[str], err: IO[str]) -> int:
+    rows = [("address", sink.address, _source(sink.sources.get("address", DEFAULT), prefix))]
+    rows.append(("transport", repr(sink.transport), ""))
+    for name in OPTIONS:
+        rows.append((name, _shown(sink, name), _source(sink.sources.get(name, DEFAULT), prefix)))
+    width = max(len(name) for name, _, _ in rows)
+    value_width = min(max(len(value) for _, value, _ in rows), 48)
+    out.write(f"{PROG} check: configuration (variables with prefix {prefix})\n")
+    for name, value, source in rows:
+        out.write(f"  {name:<{width}}  {value:<{value_width}}  {source}".rstrip() + "\n")
+    out.write(f"\nsending one test message per loguru level to {sink.address}:\n")
+    out.flush()
+    levels = [(name, no) for name, no, _ in BUILTIN_LEVELS]
+    outcome = _deliver(sink, [(name, f"loguru-syslog check: test message at {name}") for name, _ in levels])
+    if not outcome.statuses:
+        out.write("  not sent: the transport did not open\n")
+    for (name, no), status in zip(levels, outcome.statuses):
+        severity = sink.severity_for(name, no)
+        out.write(f"  {name:<8} -> {_SEVERITY_NAMES[severity]} ({severity}), PRI {sink.options['facility'] * 8 + severity}: {status}\n")
+    stats = sink.stats
+    out.write(
+        f"\nstats: sent={stats.sent} errors={stats.errors} dropped={stats.dropped} "
+        f"reconnects={stats.reconnects} truncated={stats.truncated}\n"
+    )
+    if outcome.reason is not None:
+        out.write(f"FAILED: {outcome.reason}\n")
+        out.flush()
+        err.write(f"{PROG}: check failed: {outcome.reason}\n")
+        return EXIT_FAILED
+    out.write(f"OK: {stats.sent} messages handed to {sink.address}{_caveat(sink.transport)}\n")
+    return EXIT_OK
+
+
+def _caveat(transport: Transport) -> str:
+    if isinstance(transport, UDPTransport):
+        return (
+            f" (UDP does not confirm delivery: no error came back within {DATAGRAM_ERROR_WAIT:g} s;"
+            " look for them at the receiver)"
+        )
+    if isinstance(transport, StdioTransport):
+        return ""
+    return " (accepted by the peer's socket; look for them at the receiver)"
+
+
+def _source(source: str, prefix: str) -> str:
+    if source == URL_QUERY:
+        return f"{prefix}{URL_SUFFIX} query"
+    if source == DEFAULT:
+        return "default"
+    if source == ARGUMENT:
+        return "argument"
+    return source
+
+
+def _shown(sink: SyslogSink, name: str) -> str:
+    """An option's effective value, as text (defaults decided later shown as decided)."""
+    value = sink.options[name]
+    if name == "facility":
+        return f"{_FACILITY_NAMES.get(value, value)} ({value})"
+    if name == "header":
+        return sink.header + ("" if value else " (by transport)")
+    if name == "max_message_size":
+        return f"{sink.max_message_size}" + ("" if value else " (by transport)")
+    if name == "app_name" and value is None:
+        return f"{default_app_name()} (the program name)"
+    if name == "hostname" and value is None:
+        return f"{socket.gethostname()} (this host)"
+    if name == "framing" and value is None:
+        framing = getattr(sink.transport, "framing", None)
+        return f"{framing} (by transport)" if framing else "- (datagrams: none)"
+    if name == "severities":
+        table: dict[str | int, int] = value.as_dict() if value is not None else {}
+        builtin: dict[str | int, int] = {no: severity for _, no, severity in BUILTIN_LEVELS}
+        entries = [f"{key}={_SEVERITY_NAMES[sev]}" for key, sev in table.items() if builtin.get(key) != sev]
+        return ",".join(entries) if entries else "the default table"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, frozenset):
+        return ",".join(sorted(value))
+    if value is None:
+        return "-"
+    if name == "replacement":
+        return repr(value)
+    return str(value)
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
