@@ -74,23 +74,30 @@ class Rsyslog:
         except FileNotFoundError:
             self._offset = 0
 
-    def wait_for(self, count: int, timeout: float) -> tuple[int, float]:
-        """Wait until `count` lines arrived after the mark: (lines seen, monotonic time when seen)."""
+    def wait_for(self, count: int, timeout: float, idle: float = 3.0) -> tuple[int, float]:
+        """Wait until `count` lines arrived after the mark: (lines seen, monotonic time of the last one seen).
+
+        Gives up at `timeout`, or after `idle` seconds without a new line (messages were lost).
+        """
         deadline = time.monotonic() + timeout
-        seen = 0
-        offset = self._offset
+        seen, offset = 0, self._offset
+        last_progress = time.monotonic()
         with open(self.output, "ab+") as file:
-            while time.monotonic() < deadline:
+            while seen < count:
+                now = time.monotonic()
+                if now >= deadline or now - last_progress >= idle:
+                    break
                 file.seek(offset)
                 chunk = file.read()
                 # Only count up to the last newline: a line being written is not there yet.
                 end = chunk.rfind(b"\n") + 1
-                seen += chunk[:end].count(b"\n")
-                offset += end
-                if seen >= count:
-                    return seen, time.monotonic()
-                time.sleep(POLL_INTERVAL)
-        return seen, time.monotonic()
+                if end:
+                    seen += chunk[:end].count(b"\n")
+                    offset += end
+                    last_progress = time.monotonic()
+                if seen < count:
+                    time.sleep(POLL_INTERVAL)  # the sender's writer thread may still need this CPU
+        return seen, last_progress
 
     def stop(self) -> None:
         process, self._process = self._process, None

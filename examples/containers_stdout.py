@@ -39,7 +39,7 @@ def handle_request(path: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("url", nargs="?", default=os.environ.get("SYSLOG_URL", "stdout"), help="stdout, stderr or a URL")
+    parser.add_argument("url", nargs="?", default=os.environ.get("SYSLOG_URL", "stdout"), help="stdout/stderr/URL")
     args = parser.parse_args()
 
     logger.remove()  # loguru's default handler writes to stderr; in a container one stream is enough

@@ -43,9 +43,9 @@ def main() -> None:
 
     sink = SyslogSink(args.url, facility="local0", app_name="custom-levels", severities=SEVERITIES)
 
-    levels = [(level, logger.level(level).no) for level in ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING")]
-    levels += [(level, logger.level(level).no) for level in ("ERROR", "CRITICAL")]
-    levels += list(CUSTOM_LEVELS) + [("Level 42", 42)]  # what logger.log(42, ...) is called
+    builtin = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
+    levels = [(level, logger.level(level).no) for level in builtin]
+    levels += [*CUSTOM_LEVELS, ("Level 42", 42)]  # "Level 42" is what logger.log(42, ...) is called
     print("# loguru level        no  syslog severity  PRI (facility local0 = 16)")
     for name, number in sorted(levels, key=lambda level: level[1]):
         severity = sink.severity_for(name, number)

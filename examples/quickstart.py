@@ -67,7 +67,7 @@ def log_a_bit() -> None:
     # Extras go into STRUCTURED-DATA; the reserved extra "msgid" becomes the MSGID.
     logger.bind(msgid="ORDER", order_id=42, user="ann").info("order placed")
     try:
-        1 / 0
+        print(1 / 0)
     except ZeroDivisionError:
         logger.exception("could not compute the discount")
 

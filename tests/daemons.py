@@ -167,22 +167,22 @@ def parse_sd(text: str) -> dict[str, dict[str, str]]:
     kept as it is (RFC 5424 section 6.3.3).
     """
     result: dict[str, dict[str, str]] = {}
-    pos = 0
     if text in ("", "-"):
         return result
+    pos = 0
     while pos < len(text):
-        if text[pos] != "[":
+        if not text.startswith("[", pos):
             raise ValueError(f"SD element must start with '[' at {pos}: {text!r}")
         end_id = _find_any(text, " ]", pos + 1)
         params = result.setdefault(text[pos + 1 : end_id], {})
         pos = end_id
-        while text[pos] == " ":
+        while text.startswith(" ", pos):
             eq = text.index("=", pos)
-            if text[eq + 1] != '"':
+            if not text.startswith('"', eq + 1):
                 raise ValueError(f"PARAM-VALUE must be quoted at {eq + 1}: {text!r}")
             name = text[pos + 1 : eq]
             params[name], pos = _sd_value(text, eq + 2)
-        if text[pos] != "]":
+        if not text.startswith("]", pos):
             raise ValueError(f"SD element must end with ']' at {pos}: {text!r}")
         pos += 1
     return result
@@ -473,7 +473,11 @@ class SyslogDaemon(abc.ABC):
         for attempt in range(1, attempts + 1):
             self._pick_ports()
             self._launch(binary)
-            stolen = self._wait_listening(timeout)
+            try:
+                stolen = self._wait_listening(timeout)
+            except DaemonError:
+                self._terminate(timeout)  # a daemon that never got ready must not linger
+                raise
             if not stolen:
                 self._started_once = True
                 return

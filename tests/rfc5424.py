@@ -1,22 +1,22 @@
 """An RFC 5424 checker written from the ABNF of section 6, for the property tests.
 
-    SYSLOG-MSG      = HEADER SP STRUCTURED-DATA [SP MSG]
-    HEADER          = PRI VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID
-    PRI             = "<" PRIVAL ">"           ; PRIVAL 0..191, no leading zeros
-    VERSION         = NONZERO-DIGIT 0*2DIGIT
-    HOSTNAME        = NILVALUE / 1*255PRINTUSASCII
-    APP-NAME        = NILVALUE / 1*48PRINTUSASCII
-    PROCID          = NILVALUE / 1*128PRINTUSASCII
-    MSGID           = NILVALUE / 1*32PRINTUSASCII
-    TIMESTAMP       = NILVALUE / FULL-DATE "T" FULL-TIME
-    FULL-TIME       = PARTIAL-TIME TIME-OFFSET ; TIME-SECFRAC = "." 1*6DIGIT
-    TIME-OFFSET     = "Z" / TIME-NUMOFFSET     ; ("+" / "-") TIME-HOUR ":" TIME-MINUTE
-    STRUCTURED-DATA = NILVALUE / 1*SD-ELEMENT
-    SD-ELEMENT      = "[" SD-ID *(SP SD-PARAM) "]"
-    SD-PARAM        = PARAM-NAME "=" %d34 PARAM-VALUE %d34
-    SD-NAME         = 1*32PRINTUSASCII except '=', SP, ']', %d34
-    PARAM-VALUE     = UTF-8-STRING ; '"', '\\' and ']' MUST be escaped
-    MSG             = MSG-ANY / MSG-UTF8
+SYSLOG-MSG      = HEADER SP STRUCTURED-DATA [SP MSG]
+HEADER          = PRI VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID
+PRI             = "<" PRIVAL ">"           ; PRIVAL 0..191, no leading zeros
+VERSION         = NONZERO-DIGIT 0*2DIGIT
+HOSTNAME        = NILVALUE / 1*255PRINTUSASCII
+APP-NAME        = NILVALUE / 1*48PRINTUSASCII
+PROCID          = NILVALUE / 1*128PRINTUSASCII
+MSGID           = NILVALUE / 1*32PRINTUSASCII
+TIMESTAMP       = NILVALUE / FULL-DATE "T" FULL-TIME
+FULL-TIME       = PARTIAL-TIME TIME-OFFSET ; TIME-SECFRAC = "." 1*6DIGIT
+TIME-OFFSET     = "Z" / TIME-NUMOFFSET     ; ("+" / "-") TIME-HOUR ":" TIME-MINUTE
+STRUCTURED-DATA = NILVALUE / 1*SD-ELEMENT
+SD-ELEMENT      = "[" SD-ID *(SP SD-PARAM) "]"
+SD-PARAM        = PARAM-NAME "=" %d34 PARAM-VALUE %d34
+SD-NAME         = 1*32PRINTUSASCII except '=', SP, ']', %d34
+PARAM-VALUE     = UTF-8-STRING ; '"', '\\' and ']' MUST be escaped
+MSG             = MSG-ANY / MSG-UTF8
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 _HEADER = re.compile(
     rb"<(?P<pri>0|[1-9][0-9]{0,2})>(?P<version>[1-9][0-9]{0,2}) "
-    rb"(?P<timestamp>-|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})) "
+    rb"(?P<timestamp>-|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+    rb"(?:\.[0-9]{1,6})?(?:Z|[+-][0-9]{2}:[0-9]{2})) "
     rb"(?P<hostname>[\x21-\x7e]{1,255}) (?P<app_name>[\x21-\x7e]{1,48}) "
     rb"(?P<procid>[\x21-\x7e]{1,128}) (?P<msgid>[\x21-\x7e]{1,32}) "
 )

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import UdpReceiver
-from rfc5424 import parse
-
 from loguru_syslog import SyslogSink
+from rfc5424 import parse
 
 
 class Unprintable:

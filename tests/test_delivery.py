@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 import pytest
-from conftest import make_message
 
+from conftest import make_message
 from loguru_syslog import PartialSendError, SyslogSink, Transport
 
 

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from conftest import FIXED_PID, make_message
 
+from conftest import FIXED_PID, make_message
 from loguru_syslog import SyslogConfigError, SyslogSink, Transport
 
 
@@ -49,7 +49,9 @@ def test_rfc5424_utc_offset_is_z_and_microseconds_always_six_digits() -> None:
     sink, wire = sink_and_wire()
     utc = datetime(2026, 1, 2, 3, 4, 5, 0, tzinfo=timezone.utc)
     sink.write(make_message("x", time=utc))
-    sink.write(make_message("x", time=datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=timezone(timedelta(hours=-5, minutes=-30)))))
+    sink.write(
+        make_message("x", time=datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=timezone(timedelta(hours=-5, minutes=-30))))
+    )
     assert wire[0].startswith(b"<14>1 2026-01-02T03:04:05.000000Z ")
     assert wire[1].startswith(b"<14>1 2026-01-02T03:04:05.000007-05:30 ")
 
@@ -109,9 +111,30 @@ def test_severity_table_from_text() -> None:
 
 @pytest.mark.parametrize(
     ("facility", "code"),
-    [("kern", 0), ("user", 1), ("mail", 2), ("daemon", 3), ("auth", 4), ("syslog", 5), ("lpr", 6), ("news", 7),
-     ("uucp", 8), ("cron", 9), ("authpriv", 10), ("ftp", 11), ("ntp", 12), ("security", 13), ("console", 14),
-     ("solaris-cron", 15), ("local0", 16), ("local7", 23), ("LOCAL3", 19), (0, 0), (23, 23), ("17", 17)],
+    [
+        ("kern", 0),
+        ("user", 1),
+        ("mail", 2),
+        ("daemon", 3),
+        ("auth", 4),
+        ("syslog", 5),
+        ("lpr", 6),
+        ("news", 7),
+        ("uucp", 8),
+        ("cron", 9),
+        ("authpriv", 10),
+        ("ftp", 11),
+        ("ntp", 12),
+        ("security", 13),
+        ("console", 14),
+        ("solaris-cron", 15),
+        ("local0", 16),
+        ("local7", 23),
+        ("LOCAL3", 19),
+        (0, 0),
+        (23, 23),
+        ("17", 17),
+    ],
 )
 def test_facility_names_and_numbers(facility: Any, code: int) -> None:
     sink, wire = sink_and_wire(facility=facility, header="pri")
@@ -139,9 +162,7 @@ def test_msgid_argument_and_bound_msgid_wins() -> None:
 def test_structured_data_from_extras_escaped_and_sanitised() -> None:
     sink, wire = sink_and_wire()
     sink.write(make_message("m", extra={"user": 'a"b]c\\d', "a key=x": 1, "k" * 40: None, "ünï": "çà"}))
-    expected_sd = (
-        b'[loguru@32473 user="a\\"b\\]c\\\\d" a_key_x="1" ' + b"k" * 32 + b'="None" _n_="\xc3\xa7\xc3\xa0"]'
-    )
+    expected_sd = b'[loguru@32473 user="a\\"b\\]c\\\\d" a_key_x="1" ' + b"k" * 32 + b'="None" _n_="\xc3\xa7\xc3\xa0"]'
     assert wire == [b"<14>1 2026-11-21T06:49:13.004200+01:00 host.example.com billing 4242 - " + expected_sd + b" m"]
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import string
 from typing import Any
 
-from conftest import make_message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import make_message
+from loguru_syslog import SyslogSink
 from rfc5424 import parse
 from test_format import ListTransport
-
-from loguru_syslog import SyslogSink
 
 # Any text, lone surrogates included (what surrogateescape makes of undecodable bytes).
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=300)
@@ -57,7 +57,7 @@ def test_extras_round_trip_through_sd_escaping(text: str, extra: dict[str, Any])
         assert parsed.sd == {}
         return
     params = parsed.sd["loguru@32473"]
-    for key, value in clean.items():
+    for value in clean.values():
         shown = str(value)
         # What a receiver decodes is the value itself, unless it held control
         # characters (replaced) or lone surrogates (escaped): then it is sanitised.

@@ -11,8 +11,8 @@ import time
 from typing import Any
 
 import pytest
-from conftest import make_message
 
+from conftest import make_message
 from loguru_syslog import SyslogSink
 
 
@@ -185,7 +185,9 @@ def test_forked_children_open_their_own_connections_and_no_frame_is_garbled(
 
 
 @pytest.mark.parametrize("transport", ["tcp", "udp"])
-def test_background_writer_delivers_everything_at_remove(rsyslog_factory: Any, fresh_logger: Any, transport: str) -> None:
+def test_background_writer_delivers_everything_at_remove(
+    rsyslog_factory: Any, fresh_logger: Any, transport: str
+) -> None:
     rsyslog = rsyslog_factory()
     rsyslog.add_input("net", transport)
     rsyslog.start()

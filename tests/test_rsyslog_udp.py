@@ -6,8 +6,8 @@ import os
 from typing import Any
 
 import pytest
-from conftest import ensure_level
 
+from conftest import ensure_level
 from loguru_syslog import SyslogSink
 
 LEVELS = [("TRACE", 7), ("DEBUG", 7), ("INFO", 6), ("SUCCESS", 5), ("WARNING", 4), ("ERROR", 3), ("CRITICAL", 2)]
@@ -15,7 +15,9 @@ LEVELS = [("TRACE", 7), ("DEBUG", 7), ("INFO", 6), ("SUCCESS", 5), ("WARNING", 4
 
 @pytest.mark.daemon
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
-def test_rsyslog_decodes_every_level_custom_levels_and_extras(rsyslog_factory: Any, fresh_logger: Any, host: str) -> None:
+def test_rsyslog_decodes_every_level_custom_levels_and_extras(
+    rsyslog_factory: Any, fresh_logger: Any, host: str
+) -> None:
     rsyslog = rsyslog_factory()
     rsyslog.add_input("udp", "udp", host=host)
     rsyslog.start()

@@ -26,9 +26,11 @@ def test_tcp_both_framings_into_rsyslog(rsyslog_factory: Any, fresh_logger: Any,
     sink = SyslogSink(rsyslog.url("tcp"), framing=framing, app_name="api", facility="daemon")
     texts = [f"message {i} ✓ with spaces" for i in range(50)] + ["multi\nline"]
     got = log_and_collect(fresh_logger, sink, rsyslog, texts, request_id="r-1")
-    expected = texts[:-1] + ["multi line"]  # default: control characters replaced on every transport
+    expected = [*texts[:-1], "multi line"]  # default: control characters replaced on every transport
     assert [m["msg"] for m in got] == expected
-    assert {(m["facility"], m["severity"], m["app_name"], m["procid"]) for m in got} == {(3, 6, "api", str(os.getpid()))}
+    assert {(m["facility"], m["severity"], m["app_name"], m["procid"]) for m in got} == {
+        (3, 6, "api", str(os.getpid()))
+    }
     assert got[0]["sd"] == {"loguru@32473": {"request_id": "r-1"}}
     assert got[0]["raw"].startswith("<")  # no octet count or LF leaked into the message
 
@@ -174,7 +176,9 @@ def test_unix_datagram_too_large_is_shrunk_not_lost(rsyslog_factory: Any, fresh_
 
 
 @pytest.mark.parametrize("stream", ["stdout", "stderr"])
-def test_stdout_and_stderr_one_line_each_with_pri(fresh_logger: Any, capfd: pytest.CaptureFixture[str], stream: str) -> None:
+def test_stdout_and_stderr_one_line_each_with_pri(
+    fresh_logger: Any, capfd: pytest.CaptureFixture[str], stream: str
+) -> None:
     sink = SyslogSink(stream, facility="daemon")
     fresh_logger.add(sink, format="{message}", level="TRACE", catch=False)
     fresh_logger.trace("t")

@@ -1,9 +1,9 @@
 """loguru-syslog: a loguru sink that gets every record into syslog, correctly and without losing it.
 
-    from loguru import logger
-    from loguru_syslog import SyslogSink
+from loguru import logger
+from loguru_syslog import SyslogSink
 
-    logger.add(SyslogSink("udp://logs.example.com:514", facility="local0"), format="{message}")
+logger.add(SyslogSink("udp://logs.example.com:514", facility="local0"), format="{message}")
 """
 
 from ._errors import SyslogConfigError

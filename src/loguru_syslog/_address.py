@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import stat
 import ssl
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -76,7 +76,9 @@ def parse_url(url: str, name: str = "address") -> Address:
     if scheme not in DEFAULT_PORTS:
         raise SyslogConfigError(name, url, _ACCEPTED)
     if parts.netloc.count(":") > 1 and not parts.netloc.startswith("["):
-        raise SyslogConfigError(name, url, f"an IPv6 address in brackets, e.g. {scheme}://[::1]:{DEFAULT_PORTS[scheme]}")
+        raise SyslogConfigError(
+            name, url, f"an IPv6 address in brackets, e.g. {scheme}://[::1]:{DEFAULT_PORTS[scheme]}"
+        )
     try:
         host, port = parts.hostname, parts.port
     except ValueError:  # port out of range or not a number
@@ -114,9 +116,7 @@ def build_transport(address: Address, options: dict[str, Any]) -> Transport:
     if address.scheme in STREAMS:
         return StdioTransport(address.scheme)
     if address.scheme in _UNIX_KINDS:
-        return UnixTransport(
-            address.path, kind=_UNIX_KINDS[address.scheme], framing=framing or "lf", timeout=timeout
-        )
+        return UnixTransport(address.path, kind=_UNIX_KINDS[address.scheme], framing=framing or "lf", timeout=timeout)
     if address.scheme == "udp":
         return UDPTransport(address.host, address.port, timeout=timeout)
     if address.scheme == "tcp":

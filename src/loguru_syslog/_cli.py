@@ -54,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     group = common.add_argument_group("sink options (each overrides its SYSLOG_* variable)")
     group.add_argument("--url", metavar="URL", help="the address, e.g. udp://logs:514 (overrides SYSLOG_URL)")
     group.add_argument(
-        "--prefix", default=DEFAULT_PREFIX, metavar="PREFIX", help=f"of the variables to read (default {DEFAULT_PREFIX})"
+        "--prefix",
+        default=DEFAULT_PREFIX,
+        metavar="PREFIX",
+        help=f"of the variables to read (default {DEFAULT_PREFIX})",
     )
     for name, option_flag in option_flags().items():
         option = OPTIONS[name]
@@ -248,7 +251,9 @@ def _check(sink: SyslogSink, prefix: str, out: IO[str], err: IO[str]) -> int:
         out.write("  not sent: the transport did not open\n")
     for (name, no), status in zip(levels, outcome.statuses):
         severity = sink.severity_for(name, no)
-        out.write(f"  {name:<8} -> {_SEVERITY_NAMES[severity]} ({severity}), PRI {sink.options['facility'] * 8 + severity}: {status}\n")
+        out.write(
+            f"  {name:<8} -> {_SEVERITY_NAMES[severity]} ({severity}), PRI {sink.options['facility'] * 8 + severity}: {status}\n"
+        )
     stats = sink.stats
     out.write(
         f"\nstats: sent={stats.sent} errors={stats.errors} dropped={stats.dropped} "

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import socket
 import sys
 from datetime import datetime, timedelta
 from typing import Any, Mapping

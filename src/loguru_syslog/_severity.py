@@ -129,4 +129,8 @@ class SeverityTable:
 
     def as_dict(self) -> dict[str | int, int]:
         """The explicit entries (names and numbers), for display by the `check` command."""
-        return {**self._by_number, **self._by_name}
+        entries: dict[str | int, int] = {}
+        for number, severity in self._by_number.items():
+            entries[number] = severity
+        entries.update(self._by_name)
+        return entries

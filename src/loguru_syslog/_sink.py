@@ -113,9 +113,8 @@ class SyslogSink:
         if parsed is not None:
             unknown = sorted(set(parsed.query) - {n for n, o in OPTIONS.items() if o.textual})
             if unknown:
-                raise SyslogConfigError(
-                    "address", str(address), f"query parameters among {', '.join(n for n in OPTIONS if n != 'tls_context')}; unknown: {', '.join(unknown)}"
-                )
+                known = ", ".join(n for n, o in OPTIONS.items() if o.textual)
+                raise SyslogConfigError("address", str(address), f"query parameters among {known}; unknown: {unknown}")
         if values["backoff_max"] < values["backoff_min"]:
             raise SyslogConfigError("backoff_max", values["backoff_max"], f">= backoff_min ({values['backoff_min']})")
 
@@ -242,7 +241,13 @@ def _parse_address(address: AddressLike) -> Address | None:
     if isinstance(address, str):
         return parse_url(address)
     if isinstance(address, tuple):
-        if len(address) == 2 and isinstance(address[0], str) and isinstance(address[1], int) and not isinstance(address[1], bool) and 0 < address[1] < 65536:
+        if (
+            len(address) == 2
+            and isinstance(address[0], str)
+            and isinstance(address[1], int)
+            and not isinstance(address[1], bool)
+            and 0 < address[1] < 65536
+        ):
             return Address("udp", host=address[0], port=address[1])
         raise SyslogConfigError("address", address, "a (host, port) tuple with a port from 1 to 65535")
     if address is None:
@@ -259,7 +264,9 @@ def _make_transport(address: AddressLike, parsed: Address | None, values: dict[s
     return build_transport(parsed, values)
 
 
-def _check_applicable(transport: Transport, parsed: Address | None, values: dict[str, Any], given: Mapping[str, Any]) -> None:
+def _check_applicable(
+    transport: Transport, parsed: Address | None, values: dict[str, Any], given: Mapping[str, Any]
+) -> None:
     """Options that cannot apply to this transport are mistakes: say so instead of ignoring them."""
     set_here = set(given) | (set(parsed.query) if parsed is not None else set())
     if parsed is None:
@@ -271,6 +278,8 @@ def _check_applicable(transport: Transport, parsed: Address | None, values: dict
         for name in _TLS_OPTIONS:
             if name in set_here:
                 raise SyslogConfigError(name, values[name], "only for tls:// addresses")
-    datagram = isinstance(transport, UDPTransport) or (isinstance(transport, UnixTransport) and transport.kind == "dgram")
+    datagram = isinstance(transport, UDPTransport) or (
+        isinstance(transport, UnixTransport) and transport.kind == "dgram"
+    )
     if "framing" in set_here and (datagram or parsed.scheme in ("stdout", "stderr")):
         raise SyslogConfigError("framing", values["framing"], "only for stream transports (tcp, tls, unix streams)")

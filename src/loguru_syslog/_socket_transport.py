@@ -24,7 +24,7 @@ class SocketTransport(Transport):
         self._framer: Framer | None = FRAMINGS[framing] if framing else None
         self._sock: socket.socket | None = None
 
-    @property  # type: ignore[override]
+    @property
     def carries_newlines(self) -> bool:
         return self.framing != "lf"
 
@@ -80,4 +80,3 @@ class SocketTransport(Transport):
     def forget(self) -> None:
         # Only the child's descriptor: no shutdown(), no TLS close_notify.
         self.close()
-

@@ -21,7 +21,10 @@ class StdioTransport(Transport):
 
     default_header = "pri"
     default_max_message_size = 49152  # journald's default LineMax (48 KiB)
-    carries_newlines = False
+
+    @property
+    def carries_newlines(self) -> bool:
+        return False
 
     def __init__(self, stream: str = "stdout") -> None:
         if stream not in STREAMS:
@@ -37,12 +40,11 @@ class StdioTransport(Transport):
         buffer = getattr(target, "buffer", None)
         if buffer is None:  # a text-only stream (StringIO, some test captures)
             target.write(line.decode("utf-8", "replace"))
-        else:
-            target.flush()  # whatever was printed before must stay before us
-            buffer.write(line)
-            buffer.flush()
+            target.flush()
             return
-        target.flush()
+        target.flush()  # what was printed before us must stay before us
+        buffer.write(line)
+        buffer.flush()
 
     def __repr__(self) -> str:
         return f"StdioTransport({self.stream!r})"

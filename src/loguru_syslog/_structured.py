@@ -25,7 +25,10 @@ _ENTERPRISE_ID = re.compile(r"^[^@=\]\" ]+@[0-9]+(\.[0-9]+)*$")
 
 def parse_sd_id(value: object, name: str = "sd_id") -> str:
     """Validate an SD-ID: SD-NAME grammar, and "@number" unless IANA registered."""
-    accepted = 'an SD-ID such as "myapp@32473" (<= 32 printable ASCII characters, no = ] " or space, "@" and an enterprise number unless registered with IANA)'
+    accepted = (
+        'an SD-ID such as "myapp@32473": <= 32 printable ASCII characters, no = ] " or space, '
+        'and "@" with an enterprise number unless registered with IANA'
+    )
     if not isinstance(value, str) or not _SD_ID.match(value) or any(c in value for c in '=]"'):
         raise SyslogConfigError(name, value, accepted)
     if value not in IANA_SD_IDS and not _ENTERPRISE_ID.match(value):

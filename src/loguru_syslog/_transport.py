@@ -43,10 +43,13 @@ class Transport:
     default_header: ClassVar[str] = "rfc5424"
     #: The sink's `max_message_size` unless told otherwise (octets, before framing).
     default_max_message_size: ClassVar[int] = 8192
-    #: Whether a raw LF inside a message survives this medium (datagrams and
-    #: octet-counted streams: yes; LF-framed streams and terminals: no). The sink
-    #: replaces newlines anyway where this is False.
-    carries_newlines: bool = True
+
+    @property
+    def carries_newlines(self) -> bool:
+        """Whether a raw LF inside a message survives this medium (datagrams and
+        octet-counted streams: yes; LF-framed streams and terminals: no). The sink
+        replaces newlines, even with keep_newlines=True, where this is False."""
+        return True
 
     def open(self) -> None:
         """Connect. Called before the first send and again after a failure."""

@@ -39,7 +39,7 @@ class UnixTransport(SocketTransport):
         self.kind = kind
         self._stream_framing = framing
 
-    @property  # type: ignore[override]
+    @property
     def carries_newlines(self) -> bool:
         # "auto" may end up on an LF-framed stream: promise only what both can carry.
         return self.kind == "dgram" or self._stream_framing != "lf"
