@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import trustme
 from loguru import logger
-from receivers import Receivers
+from receivers import Receivers, ReceiverSpec
 from rfc5424logging import Rfc5424SysLogHandler
-from rsyslog import Rsyslog
+from rsyslog import Rsyslog, find_rsyslogd
 
 from loguru_syslog import SyslogSink, Transport
 
@@ -42,7 +43,6 @@ class Env:
     client_tls: ssl.SSLContext
     payload: bytes  # the raw-sendto datagram: what our sink sends for MESSAGE
     rsyslog: Rsyslog | None = None
-    rsyslog_missing: str = ""
 
 
 @dataclass
@@ -238,7 +238,8 @@ def _tcp(name: str, background: bool = False) -> Callable[[Env], SyslogSink]:
 
 
 def _tls(env: Env) -> SyslogSink:
-    return SyslogSink(f"tls://127.0.0.1:{env.receivers.ports['ours-tls']}", app_name="bench", tls_context=env.client_tls)
+    address = f"tls://127.0.0.1:{env.receivers.ports['ours-tls']}"
+    return SyslogSink(address, app_name="bench", tls_context=env.client_tls)
 
 
 def _unix(env: Env) -> SyslogSink:
@@ -331,5 +332,46 @@ MEMORY_CASES = {
 }
 
 
-def unix_socket_path(directory: Path) -> str:
-    return str(directory / "ours-unix.sock")
+def setup(cases: list[Case], tmp: Path) -> tuple[Env, dict[str, str]]:
+    """Start what `cases` need: the receiver process (TLS with a trustme CA), rsyslogd.
+
+    Returns the environment and, for cases that cannot run here, why ("skipped: ...").
+    """
+    logger.remove()  # loguru's default stderr handler would print every message of every case
+    ca = trustme.CA()
+    server = ca.issue_cert("127.0.0.1", "localhost")
+    spec = ReceiverSpec(cert_file=str(tmp / "server.pem"), key_file=str(tmp / "server.key"))
+    server.private_key_and_cert_chain_pem.write_to_path(spec.cert_file)
+    server.private_key_pem.write_to_path(spec.key_file)
+    for case in cases:
+        for kind, name in case.sockets:
+            if kind == "unix":
+                spec.unix[name] = str(tmp / f"{name}.sock")
+            else:
+                getattr(spec, kind).append(name)
+    client_tls = ssl.create_default_context()
+    ca.configure_trust(client_tls)
+    env = Env(receivers=Receivers(spec), client_tls=client_tls, payload=our_datagram())
+    skipped: dict[str, str] = {}
+    rsyslog_cases = [case.name for case in cases if case.needs_rsyslog]
+    if rsyslog_cases:
+        binary = find_rsyslogd()
+        why = "skipped: rsyslogd not found"
+        if binary is not None:
+            (tmp / "rsyslog").mkdir()
+            daemon = Rsyslog(binary, tmp / "rsyslog")
+            try:
+                daemon.start()
+                env.rsyslog = daemon
+            except RuntimeError as exc:
+                why = f"skipped: rsyslogd did not start ({exc})"
+        if env.rsyslog is None:
+            skipped.update(dict.fromkeys(rsyslog_cases, why))
+    return env, skipped
+
+
+def teardown(env: Env) -> dict[str, int]:
+    """Stop rsyslogd and the receivers; returns the octets each receiver socket got."""
+    if env.rsyslog is not None:
+        env.rsyslog.stop()
+    return env.receivers.stop()

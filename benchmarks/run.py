@@ -22,13 +22,16 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Dict
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DEFAULT_JSON = HERE / "results" / "latest.json"
 DEFAULT_PNG = ROOT / "docs" / "assets" / "benchmark.png"
 MEMORY_TIMEOUT = 600.0
+
+
+Figures = Dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -38,14 +41,13 @@ class Target:
     op: str  # "<=", "<" or ">="
     limit: float
     unit: str  # "x", "msgs/s" or "MB"
-    compute: Callable[[dict[str, Any]], float]
+    #: The value from each needed case's figure (us per call; msgs/s end to end; MB of growth).
+    compute: Callable[[Figures], float]
     needs: tuple[str, ...]
 
 
-def _median(cases: dict[str, Any], name: str, key: str | None = None) -> float:
-    case = cases[name]
-    return float(case["median"] if key is None else case["extra"][key])
-
+#: A case's figure is its median, or this extra of it.
+FIGURE_KEYS = {"rsyslog-tcp-e2e": "msgs_per_s"}
 
 TARGETS = [
     Target(
@@ -54,7 +56,7 @@ TARGETS = [
         "<=",
         0.85,
         "x",
-        lambda c: _median(c, "ours-udp-rfc5424") / _median(c, "loguru-stdlib-udp"),
+        lambda f: f["ours-udp-rfc5424"] / f["loguru-stdlib-udp"],
         ("ours-udp-rfc5424", "loguru-stdlib-udp"),
     ),
     Target(
@@ -63,7 +65,7 @@ TARGETS = [
         "<=",
         1.5,
         "x",
-        lambda c: (_median(c, "ours-udp-rfc5424") - _median(c, "loguru-noop")) / _median(c, "raw-sendto"),
+        lambda f: (f["ours-udp-rfc5424"] - f["loguru-noop"]) / f["raw-sendto"],
         ("ours-udp-rfc5424", "loguru-noop", "raw-sendto"),
     ),
     Target(
@@ -72,7 +74,7 @@ TARGETS = [
         "<=",
         0.3,
         "x",
-        lambda c: _median(c, "ours-tcp-background") / _median(c, "ours-tcp-enqueue"),
+        lambda f: f["ours-tcp-background"] / f["ours-tcp-enqueue"],
         ("ours-tcp-background", "ours-tcp-enqueue"),
     ),
     Target(
@@ -81,7 +83,7 @@ TARGETS = [
         ">=",
         150_000,
         "msgs/s",
-        lambda c: _median(c, "rsyslog-tcp-e2e", "msgs_per_s"),
+        lambda f: f["rsyslog-tcp-e2e"],
         ("rsyslog-tcp-e2e",),
     ),
     Target(
@@ -90,7 +92,7 @@ TARGETS = [
         "<",
         50,
         "MB",
-        lambda c: max(_median(c, "memory-peer-down-direct"), _median(c, "memory-peer-down-background")),
+        lambda f: max(f["memory-peer-down-direct"], f["memory-peer-down-background"]),
         ("memory-peer-down-direct", "memory-peer-down-background"),
     ),
 ]
@@ -176,60 +178,23 @@ def _meta(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_timed(bench: Any, cases: list[Any], args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    """Set up the receivers (and rsyslog), run warm-up + interleaved repetitions, summarise."""
-    import trustme
-    from receivers import Receivers, ReceiverSpec
-    from rsyslog import Rsyslog, find_rsyslogd
-
-    from loguru import logger
-
+    """Warm-up round, then interleaved repetitions of every case; a summary per case."""
     out: dict[str, Any] = {}
     if not cases:
         return out
-    logger.remove()  # loguru's default stderr handler would print every message of every case
-    ca = trustme.CA()
-    server_cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert_file, key_file = tmp / "server.pem", tmp / "server.key"
-    server_cert.private_key_and_cert_chain_pem.write_to_path(str(cert_file))
-    server_cert.private_key_pem.write_to_path(str(key_file))
-    spec = ReceiverSpec(cert_file=str(cert_file), key_file=str(key_file))
+    env, skipped = bench.setup(cases, tmp)
     for case in cases:
-        for kind, name in case.sockets:
-            if kind == "unix":
-                spec.unix[name] = bench.unix_socket_path(tmp)
-            else:
-                getattr(spec, kind).append(name)
-
-    import ssl
-
-    client_tls = ssl.create_default_context()
-    ca.configure_trust(client_tls)
-    receivers = Receivers(spec)
-    env = bench.Env(receivers=receivers, client_tls=client_tls, payload=bench.our_datagram())
-    runnable = []
-    for case in cases:
-        if case.needs_rsyslog and env.rsyslog is None:
-            binary = find_rsyslogd()
-            if binary is None:
-                out[case.name] = _skipped(case, "skipped: rsyslogd not found")
-                continue
-            daemon = Rsyslog(binary, tmp / "rsyslog")
-            daemon.workdir.mkdir()
-            try:
-                daemon.start()
-            except RuntimeError as exc:
-                out[case.name] = _skipped(case, f"skipped: rsyslogd did not start ({exc})")
-                continue
-            env.rsyslog = daemon
-        runnable.append(case)
-
+        if case.name in skipped:
+            out[case.name] = _skipped(case, skipped[case.name])
+    runnable = [case for case in cases if case.name not in skipped]
     samples: dict[str, list[Any]] = {case.name: [] for case in runnable}
     errors: dict[str, str] = {}
+    rounds = [("warm-up", max(args.count // 4, 1))]
+    rounds += [(f"{number}/{args.repeat}", args.count) for number in range(1, args.repeat + 1)]
     try:
-        rounds = [("warm-up", max(args.count // 4, 1))] + [(f"{r + 1}/{args.repeat}", args.count) for r in range(args.repeat)]
         for index, (round_name, count) in enumerate(rounds):
             shift = index % max(len(runnable), 1)
-            order = runnable[shift:] + runnable[:shift]  # rotate: no case always runs first or last
+            order = runnable[shift:] + runnable[:shift]  # rotated: no case always runs first or last
             progress = []
             for case in order:
                 if case.name in errors:
@@ -245,17 +210,14 @@ def run_timed(bench: Any, cases: list[Any], args: argparse.Namespace, tmp: Path)
                 progress.append(f"{case.name} {sample.us:.1f}")
             print(f"[{round_name}] " + ", ".join(progress), file=sys.stderr, flush=True)
     finally:
-        if env.rsyslog is not None:
-            env.rsyslog.stop()
-        received = receivers.stop()
+        received = bench.teardown(env)
     for case in runnable:
         if case.name in errors:
             out[case.name] = _skipped(case, f"error: {errors[case.name]}")
             continue
         out[case.name] = _summary(case, samples[case.name])
-        names = [name for _, name in case.sockets]
-        if names:
-            out[case.name]["extra"]["received_octets"] = sum(received.get(name, 0) for name in names)
+        if case.sockets:
+            out[case.name]["extra"]["received_octets"] = sum(received.get(name, 0) for _, name in case.sockets)
     return out
 
 
@@ -309,6 +271,7 @@ def run_memory(name: str, label: str, count: int) -> dict[str, Any]:
 
 
 def evaluate(cases: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target's value from the cases' medians, its verdict, and its range over the repetitions."""
     out = []
     for target in TARGETS:
         entry: dict[str, Any] = {
@@ -318,16 +281,33 @@ def evaluate(cases: dict[str, Any]) -> list[dict[str, Any]]:
             "limit": target.limit,
             "unit": target.unit,
             "limit_text": f"target {target.op} {_number(target.limit, target.unit)}",
+            "per_repetition": [],
         }
         missing = [name for name in target.needs if cases.get(name, {}).get("status") != "ok"]
         if missing:
             entry.update(value=None, value_text="n/a", verdict=f"n/a ({', '.join(missing)} not measured)")
-        else:
-            value = target.compute(cases)
-            met = {"<=": value <= target.limit, "<": value < target.limit, ">=": value >= target.limit}[target.op]
-            entry.update(value=value, value_text=_number(value, target.unit), verdict="PASS" if met else "FAIL")
+            out.append(entry)
+            continue
+        value = target.compute({name: _figure(name, cases[name]) for name in target.needs})
+        met = {"<=": value <= target.limit, "<": value < target.limit, ">=": value >= target.limit}[target.op]
+        entry.update(value=value, value_text=_number(value, target.unit), verdict="PASS" if met else "FAIL")
+        # The same ratio within each repetition (the cases ran close together): how much it moves.
+        rounds = {len(cases[name]["samples"]) for name in target.needs}
+        if len(rounds) == 1 and rounds.pop() > 1:
+            repetitions = len(cases[target.needs[0]]["samples"])
+            entry["per_repetition"] = [
+                target.compute({name: _figure(name, cases[name], index) for name in target.needs})
+                for index in range(repetitions)
+            ]
         out.append(entry)
     return out
+
+
+def _figure(name: str, case: dict[str, Any], repetition: int | None = None) -> float:
+    key = FIGURE_KEYS.get(name)
+    if repetition is None:
+        return float(case["extra"][key] if key else case["median"])
+    return float(case["per_repetition"][repetition][key] if key else case["samples"][repetition])
 
 
 def _number(value: float, unit: str) -> str:
@@ -372,10 +352,16 @@ def format_table(results: dict[str, Any]) -> str:
             f"{name:<28} {case['label']:<48} {case['unit']:<8} {case['median']:>8.2f} {case['min']:>8.2f} "
             f"{case['max']:>8.2f}  {_notes(case)}"
         )
-    lines += ["", f"{'target':<24} {'what':<74} {'value':>14} {'limit':>22}  verdict"]
+    lines += [
+        "",
+        f"{'target':<24} {'what':<74} {'value':>14} {'per repetition':>22} {'limit':>22}  verdict",
+    ]
     for target in results["targets"]:
+        spread = target["per_repetition"]
+        unit = target["unit"]
+        spread_text = f"{_number(min(spread), unit)}..{_number(max(spread), unit)}" if spread else ""
         lines.append(
-            f"{target['name']:<24} {target['description']:<74} {target['value_text']:>14} "
+            f"{target['name']:<24} {target['description']:<74} {target['value_text']:>14} {spread_text:>22} "
             f"{target['limit_text']:>22}  {target['verdict']}"
         )
     return "\n".join(lines)

@@ -65,9 +65,10 @@ def receive(listener: socket.socket, expected: int, results: Connection) -> None
                 selector.unregister(conn)
                 continue
             buffers[conn] += data
-            while (frame := re.match(rb"(\d+) ", buffers[conn])) and len(buffers[conn]) >= frame.end() + int(
-                frame[1]
-            ):
+            while True:  # "LEN SP MSG" frames (RFC 6587 octet counting)
+                frame = re.match(rb"(\d+) ", buffers[conn])
+                if not frame or len(buffers[conn]) < frame.end() + int(frame[1]):
+                    break
                 end = frame.end() + int(frame[1])
                 received.append((numbers[conn], buffers[conn][frame.end() : end].decode()))
                 buffers[conn] = buffers[conn][end:]

@@ -97,8 +97,12 @@ def main() -> None:
 
     # The same records on stdout: only "<PRI>" in front, for journald / Docker / Kubernetes.
     print("--- the same on stdout (header 'pri'):", flush=True)
-    logger.add(SyslogSink("stdout", facility="local0", app_name="quickstart"), level="TRACE", format="{message}",
-               diagnose=False)
+    logger.add(
+        SyslogSink("stdout", facility="local0", app_name="quickstart"),
+        level="TRACE",
+        format="{message}",
+        diagnose=False,
+    )
     log_a_bit()
     logger.remove()
 

@@ -22,7 +22,8 @@ the same stanza as the project's integration tests):
           streamDriver.authMode="x509/certvalid" streamDriver.CAFile="ca.pem"
           streamDriver.certFile="server.pem" streamDriver.keyFile="server.key")
 
-Exit status 0 when every message was handed to the TLS connection, 1 otherwise. That is
+Exit status 0 when every message was handed to the TLS connection, 1 otherwise (2 for a
+configuration error). That is
 not proof of delivery: with TLS 1.3 a server that rejects the client certificate does so
 after the handshake, and the first message written is lost (see docs/transports.md).
 """
@@ -35,7 +36,7 @@ import sys
 
 from loguru import logger
 
-from loguru_syslog import SyslogSink
+from loguru_syslog import SyslogConfigError, SyslogSink
 
 
 def main() -> int:
@@ -51,15 +52,19 @@ def main() -> int:
     args = parser.parse_args()
 
     host = f"[{args.host}]" if ":" in args.host else args.host  # an IPv6 literal needs brackets in a URL
-    sink = SyslogSink(
-        f"tls://{host}:{args.port}",
-        facility="local0",
-        app_name="tls-example",
-        tls_ca_file=args.ca,
-        tls_cert_file=args.cert,
-        tls_key_file=args.key,
-        tls_server_name=args.server_name,
-    )
+    try:
+        sink = SyslogSink(
+            f"tls://{host}:{args.port}",
+            facility="local0",
+            app_name="tls-example",
+            tls_ca_file=args.ca,
+            tls_cert_file=args.cert,
+            tls_key_file=args.key,
+            tls_server_name=args.server_name,
+        )
+    except SyslogConfigError as exc:  # a missing file, a key without its certificate...
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     logger.remove()
     logger.add(sink, format="{message}")
     logger.add(sys.stderr, level="INFO")  # and a local copy, as usual

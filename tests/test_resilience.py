@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import threading
 import time
 from typing import Any
 
@@ -227,3 +228,58 @@ def test_background_writer_with_loguru_enqueue(rsyslog_factory: Any, fresh_logge
     fresh_logger.remove()
     got = rsyslog.wait_for(500)
     assert [m["msg"] for m in got] == [f"q {i}" for i in range(500)]
+
+
+def test_a_tls_handshake_the_server_never_answers_is_bounded_by_the_timeout(fresh_logger: Any) -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)  # the kernel accepts the TCP connection; nobody speaks TLS
+    try:
+        sink = SyslogSink(f"tls://127.0.0.1:{server.getsockname()[1]}", timeout=0.3, tls_verify=False)
+        fresh_logger.add(sink, format="{message}", catch=False)
+        start = time.monotonic()
+        fresh_logger.info("x")
+        assert time.monotonic() - start < 0.3 + 0.7
+        assert sink.stats.errors == 1 and sink.stats.buffered == 1
+    finally:
+        fresh_logger.remove()
+        server.close()
+
+
+def test_a_dns_lookup_that_hangs_is_bounded_by_the_timeout(fresh_logger: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+
+    def hanging_getaddrinfo(*args: Any, **kwargs: Any) -> Any:
+        release.wait(10)
+        raise socket.gaierror("too late")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging_getaddrinfo)
+    sink = SyslogSink("tcp://logs.invalid:514", timeout=0.3)
+    fresh_logger.add(sink, format="{message}", catch=False)
+    try:
+        start = time.monotonic()
+        fresh_logger.info("x")
+        assert time.monotonic() - start < 0.3 + 0.7
+        assert sink.stats.errors == 1 and sink.stats.buffered == 1
+    finally:
+        release.set()
+        fresh_logger.remove()
+
+
+def test_idle_tls_connection_to_a_restarted_daemon_loses_nothing(
+    rsyslog_factory: Any, fresh_logger: Any, tls_certs: Any
+) -> None:
+    rsyslog = rsyslog_factory()
+    rsyslog.add_input("tls", "tls", cert_file=tls_certs.server_cert_file, key_file=tls_certs.server_key_file)
+    rsyslog.start()
+    sink = SyslogSink(f"tls://localhost:{rsyslog.port('tls')}", tls_ca_file=str(tls_certs.ca_file))
+    fresh_logger.add(sink, format="{message}", catch=False)
+    fresh_logger.info("before")
+    rsyslog.wait_for(1)
+    rsyslog.kill(signal.SIGKILL)
+    rsyslog.start()
+    for i in range(5):
+        fresh_logger.info(f"after {i}")
+    got = rsyslog.wait_for(6)
+    assert [m["msg"] for m in got] == ["before"] + [f"after {i}" for i in range(5)]
+    assert sink.stats.reconnects == 1 and sink.stats.dropped == 0

@@ -25,6 +25,19 @@ from loguru import logger  # noqa: E402
 
 from loguru_syslog import SyslogSink  # noqa: E402
 
+APP = compile(
+    """\
+def find(orders, key):
+    return orders[key]
+
+try:
+    find({}, "A-113")
+except KeyError:
+    logger.exception("lookup failed")
+""",
+    "app.py",
+    "exec",
+)
 COMMON = {"facility": "local0", "hostname": "web-1.example.com", "app_name": "billing"}
 
 
@@ -62,6 +75,13 @@ def main() -> None:
         log_some(SyslogSink(url, header=header, **COMMON))
         show(f"UDP, header={header}", [sock.recv(65535) for _ in range(2)])
 
+    # STRUCTURED-DATA escaping, and names that are not SD-NAMEs.
+    url, sock = udp()
+    handler = logger.add(SyslogSink(url, **COMMON), format="{message}")
+    logger.bind(query='name="x"] or \\', **{"user id": 7}).info("search")
+    logger.remove(handler)
+    show("UDP, rfc5424, STRUCTURED-DATA escaping", [sock.recv(65535)])
+
     # The local socket form, received on a real unix datagram socket.
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "log")
@@ -76,16 +96,15 @@ def main() -> None:
     with contextlib.redirect_stdout(out):
         log_some(SyslogSink("stdout", **COMMON))
         log_some(SyslogSink("stdout", facility="kern", hostname="web-1.example.com", app_name="billing"))
-    show("stdout, default header (pri); then with facility=kern", [line.encode() for line in out.getvalue().splitlines()])
+    show(
+        "stdout, default header (pri); then with facility=kern", [line.encode() for line in out.getvalue().splitlines()]
+    )
 
     # An exception: one line by default; keep_newlines=True keeps the LFs over UDP.
     for keep in (False, True):
         url, sock = udp()
         handler = logger.add(SyslogSink(url, keep_newlines=keep, **COMMON), format="{message}", backtrace=False)
-        try:
-            {}["missing"]
-        except KeyError:
-            logger.exception("lookup failed")
+        exec(APP, {"logger": logger})  # code compiled as "app.py": a short path in the traceback
         logger.remove(handler)
         data = sock.recv(65535)
         show_raw(f"exception over UDP, keep_newlines={keep}", data)

@@ -57,34 +57,35 @@ def short_hostname(name: str) -> str:
 class _TimeText:
     """Date-time text for the two header styles, cached for the current second.
 
-    The cache key holds the UTC offset as well as the second: `logger.patch` and
-    DST changes can give two records of the same second different offsets.
+    The cache key is the record's wall-clock fields, its tzinfo and fold, which
+    together fix the UTC offset: `logger.patch` and DST changes can give two
+    records of the same second different offsets. Comparing fields is several
+    times cheaper than `t.timestamp()` or `t.replace()` (measured: ~0.15 us vs
+    ~0.6-0.7 us), and this runs for every record.
     """
 
     def __init__(self) -> None:
-        self._key5424: tuple[int, timedelta | None] | None = None
-        self._text5424 = ("", "")
-        self._key3164: tuple[int, timedelta | None] | None = None
+        self._key5424: tuple[object, ...] = ()
+        self._date_time = ""
+        self._offset = ""
+        self._key3164: tuple[object, ...] = ()
         self._text3164 = ""
 
     def rfc5424(self, t: datetime) -> str:
         """2026-11-21T06:49:13.123456+01:00 (or Z for UTC), microseconds always."""
-        key = (int(t.timestamp()), t.utcoffset())
+        key = (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold)
         if key != self._key5424:
             self._key5424 = key
-            offset = key[1]
+            offset = t.utcoffset()
             if offset is None:  # a naive time from logger.patch: it is local time
                 offset = t.astimezone().utcoffset() or _ZERO
-            self._text5424 = (
-                f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}.",
-                _offset_text(offset),
-            )
-        date_time, offset_text = self._text5424
-        return f"{date_time}{t.microsecond:06d}{offset_text}"
+            self._date_time = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}."
+            self._offset = _offset_text(offset)
+        return "%s%06d%s" % (self._date_time, t.microsecond, self._offset)
 
     def rfc3164(self, t: datetime) -> str:
         """Nov  1 06:49:13: English month, space-padded day, the record's own local time."""
-        key = (int(t.timestamp()), t.utcoffset())
+        key = (t.second, t.minute, t.hour, t.day, t.month, t.year)
         if key != self._key3164:
             self._key3164 = key
             self._text3164 = f"{_MONTHS[t.month]} {t.day:2d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
