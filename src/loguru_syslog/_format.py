@@ -81,7 +81,8 @@ class _TimeText:
                 offset = t.astimezone().utcoffset() or _ZERO
             self._date_time = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}."
             self._offset = _offset_text(offset)
-        return "%s%06d%s" % (self._date_time, t.microsecond, self._offset)
+        # %-formatting: measured ~2x faster than an f-string with a :06d spec.
+        return "%s%06d%s" % (self._date_time, t.microsecond, self._offset)  # noqa: UP031
 
     def rfc3164(self, t: datetime) -> str:
         """Nov  1 06:49:13: English month, space-padded day, the record's own local time."""
@@ -173,6 +174,9 @@ class Formatter:
                 self.sanitized += 1
         return text
 
+    # The renderers build the whole line with one f-string and encode it once:
+    # every call and temporary string here is paid on every record.
+
     def _render_rfc5424(self, prefix: str, t: datetime, pid: int, extra: Mapping[str, Any], text: str) -> bytes:
         msgid, sd = self._msgid, NILVALUE
         if extra:
@@ -181,25 +185,41 @@ class Formatter:
             if self._sd is not None:
                 sd = self._sd.render(extra)
         head = f"{prefix}{self._time.rfc5424(t)} {self._fields} {pid} {msgid} "
-        return self._finish(head, sd, f" {self._bom}{text}")
+        line = f"{head}{sd} {self._bom}{text}"
+        try:
+            data = line.encode()
+        except UnicodeEncodeError:  # a safety net: clean() already escaped lone surrogates
+            data = self._repair(line)
+        if len(data) > self._max:
+            return self._truncate(head, sd, f" {self._bom}{text}")
+        return data
 
     def _render_bsd(self, prefix: str, t: datetime, pid: int, extra: Mapping[str, Any], text: str) -> bytes:
         # rfc3164 and local differ only in self._fields ("HOSTNAME TAG" or "TAG").
-        return self._finish(f"{prefix}{self._time.rfc3164(t)} {self._fields}[{pid}]: ", "", text)
+        line = f"{prefix}{self._time.rfc3164(t)} {self._fields}[{pid}]: {text}"
+        try:
+            data = line.encode()
+        except UnicodeEncodeError:
+            data = self._repair(line)
+        return data if len(data) <= self._max else self._truncate(line, "", "")
 
     def _render_pri(self, prefix: str, t: datetime, pid: int, extra: Mapping[str, Any], text: str) -> bytes:
-        return self._finish(prefix, "", text)
+        line = prefix + text
+        try:
+            data = line.encode()
+        except UnicodeEncodeError:
+            data = self._repair(line)
+        return data if len(data) <= self._max else self._truncate(line, "", "")
 
-    def _finish(self, head: str, sd: str, body: str) -> bytes:
-        """Encode head + sd + body; cut at the end when longer than max_message_size."""
-        data, repaired = encode(head + sd + body)
-        if repaired:
-            self.sanitized += 1
-        if len(data) <= self._max:
-            return data
+    def _repair(self, line: str) -> bytes:
+        self.sanitized += 1
+        return encode(line)[0]
+
+    def _truncate(self, head: str, sd: str, body: str) -> bytes:
+        """head + sd + body cut at the end to max_message_size, never inside SD or a character."""
         self.truncated += 1
         if sd and sd != NILVALUE and len(encode(head + sd)[0]) >= self._max:
             # Cutting inside STRUCTURED-DATA would break the header grammar:
             # give up the extras rather than the message.
-            data = encode(head + NILVALUE + body)[0]
-        return truncate_utf8(data, self._max)
+            sd = NILVALUE
+        return truncate_utf8(encode(head + sd + body)[0], self._max)
