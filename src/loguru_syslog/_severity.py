@@ -59,32 +59,28 @@ SeverityValue = Union[str, int]
 SeverityMapping = Mapping[Union[str, int], SeverityValue]
 
 
-def parse_facility(value: object, name: str = "facility") -> int:
-    """A facility name (case-insensitive) or number 0..23."""
+def _parse_code(value: object, name: str, names: dict[str, int], high: int) -> int:
+    """A name from `names` (case-insensitive) or a number 0..high, as int or text."""
     if isinstance(value, int) and not isinstance(value, bool):
-        if 0 <= value <= 23:
+        if 0 <= value <= high:
             return value
     elif isinstance(value, str):
         text = value.strip().lower()
-        if text in FACILITIES:
-            return FACILITIES[text]
-        if text.isdigit() and 0 <= int(text) <= 23:
+        if text in names:
+            return names[text]
+        if text.isdigit() and 0 <= int(text) <= high:
             return int(text)
-    raise SyslogConfigError(name, value, f"use a number 0..23 or one of {', '.join(FACILITIES)}")
+    raise SyslogConfigError(name, value, f"use a number 0..{high} or one of {', '.join(names)}")
+
+
+def parse_facility(value: object, name: str = "facility") -> int:
+    """A facility name (case-insensitive) or number 0..23."""
+    return _parse_code(value, name, FACILITIES, 23)
 
 
 def parse_severity(value: object, name: str = "severity") -> int:
     """A severity name (case-insensitive) or number 0..7."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if 0 <= value <= 7:
-            return value
-    elif isinstance(value, str):
-        text = value.strip().lower()
-        if text in SEVERITIES:
-            return SEVERITIES[text]
-        if text.isdigit() and 0 <= int(text) <= 7:
-            return int(text)
-    raise SyslogConfigError(name, value, f"use a number 0..7 or one of {', '.join(SEVERITIES)}")
+    return _parse_code(value, name, SEVERITIES, 7)
 
 
 class SeverityTable:
