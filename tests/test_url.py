@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import UdpReceiver
 
+from conftest import UdpReceiver
 from loguru_syslog import (
     StdioTransport,
     SyslogConfigError,

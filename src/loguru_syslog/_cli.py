@@ -171,7 +171,7 @@ def _deliver(sink: SyslogSink, messages: Sequence[tuple[str | int, str]]) -> Out
     if pending is not None:
         reason = f"{sink.address} refused the messages: {_describe(pending)}"
     elif stats.errors or stats.dropped:
-        reason = f"{stats.errors} send errors, {stats.dropped} dropped (no receiver at {sink.address}?)"
+        reason = f"{sink.address}: {stats.errors} failed send attempts, {stats.dropped} messages dropped"
     else:
         reason = None
     return Outcome(reason, statuses)
@@ -251,9 +251,8 @@ def _check(sink: SyslogSink, prefix: str, out: IO[str], err: IO[str]) -> int:
         out.write("  not sent: the transport did not open\n")
     for (name, no), status in zip(levels, outcome.statuses):
         severity = sink.severity_for(name, no)
-        out.write(
-            f"  {name:<8} -> {_SEVERITY_NAMES[severity]} ({severity}), PRI {sink.options['facility'] * 8 + severity}: {status}\n"
-        )
+        pri = sink.options["facility"] * 8 + severity
+        out.write(f"  {name:<8} -> {_SEVERITY_NAMES[severity]} ({severity}), PRI {pri}: {status}\n")
     stats = sink.stats
     out.write(
         f"\nstats: sent={stats.sent} errors={stats.errors} dropped={stats.dropped} "

@@ -97,7 +97,8 @@ def read_environment(
 
 def _warn_unknown(prefix: str, variable: str) -> None:
     suffix = variable[len(prefix) :]
-    if suffix.lower() in OPTIONS:  # an option that only Python can give
+    option = OPTIONS.get(suffix.lower())
+    if option is not None and not option.textual:  # an option that only Python can give
         text = (
             f"{variable} is ignored: {suffix.lower()} cannot come from the environment "
             f"(use the {prefix}TLS_* file variables, or pass it to from_env())"
@@ -144,6 +145,9 @@ def sink_from_env(
     address: Any = given.pop("address", None)
     if address is not None:
         sources["address"] = labels.get("address", ARGUMENT)
+        if isinstance(address, str) and "address" in labels:  # --url: errors name the flag
+            label = labels["address"]
+            check_query(parse_url(address, label), label, skip=frozenset(given) | frozenset(texts))
     elif url is not None:
         parsed = parse_url(url, url_variable)
         check_query(parsed, url_variable, skip=frozenset(given) | frozenset(texts))
@@ -159,7 +163,7 @@ def sink_from_env(
     try:
         sink._init(address, given, sources)
     except SyslogConfigError as exc:
-        query = parse_url(address).query if sources["address"] == url_variable else {}
+        query = parse_url(address).query if isinstance(address, str) else {}
         raise _renamed(exc, sources, url_variable, {**query, **texts, "address": address}) from None
     return sink
 
@@ -175,11 +179,11 @@ def _renamed(
     """
     name = exc.name
     if name in OPTIONS:
-        source = sources.get(name)
         # The text as the user wrote it, not the parsed value (SYSLOG_TLS_VERIFY='no', not False).
-        if source == URL_QUERY:
-            return SyslogConfigError(f"{url_variable}?{name}", texts.get(name, exc.value), exc.accepted)
-        if source is not None and source not in (ARGUMENT, DEFAULT):
+        source, url_source = sources.get(name), sources.get("address")
+        if source == URL_QUERY and url_source not in (None, ARGUMENT, DEFAULT):  # SYSLOG_URL?name, --url?name
+            return SyslogConfigError(f"{url_source}?{name}", texts.get(name, exc.value), exc.accepted)
+        if source is not None and source not in (ARGUMENT, DEFAULT, URL_QUERY):
             return SyslogConfigError(source, texts.get(name, exc.value), exc.accepted)
     elif name == "address":
         source = sources.get("address")

@@ -34,15 +34,16 @@ def parse_bool(value: object, name: str) -> bool:
 
 
 def _number(value: object, name: str, kind: type, low: float, high: float, accepted: str) -> Any:
+    given = value  # errors show the value as the user wrote it ('100', not 100)
     if isinstance(value, str):
         try:
             value = kind(value.strip())
         except ValueError:
-            raise SyslogConfigError(name, value, accepted) from None
+            raise SyslogConfigError(name, given, accepted) from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
-        raise SyslogConfigError(name, value, accepted)
+        raise SyslogConfigError(name, given, accepted)
     if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
-        raise SyslogConfigError(name, value, accepted)
+        raise SyslogConfigError(name, given, accepted)
     return kind(value)
 
 
