@@ -19,7 +19,7 @@ from loguru_syslog import SyslogConfigError, SyslogSink, TLSTransport, UDPTransp
 from loguru_syslog._cli import build_parser, option_flags
 from loguru_syslog._env import variable_names
 from loguru_syslog._options import OPTIONS, parse_bool
-from loguru_syslog._severity import SeverityTable
+from loguru_syslog._severity import SeverityTable, parse_facility
 from rfc5424 import parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -281,7 +281,11 @@ def test_options_that_cannot_apply_name_where_they_came_from(
         ("udp://h?facility=locl0", "SYSLOG_URL?facility", "one of kern, user"),
         ("udp://h?timeout=3s", "SYSLOG_URL?timeout", "seconds"),
         ("udp://h?facilty=local0", "SYSLOG_URL?facilty", "did you mean facility?"),
-        ("udp://h?tls_context=x", "SYSLOG_URL?tls_context", "query parameters are facility"),
+        (
+            "udp://h?tls_context=x",
+            "SYSLOG_URL?tls_context",
+            "it is an unknown query parameter; known ones are facility",
+        ),
         ("tls://h?tls_ca_file=/nonexistent", "SYSLOG_URL?tls_ca_file", "readable PEM file"),
     ],
 )
@@ -577,8 +581,8 @@ def test_docs_transport_defaults_match_the_code() -> None:
     for line in section.splitlines()[4:]:
         if not line.startswith("|"):
             break
-        transport, header, size, framing = (c.strip() for c in line.strip().strip("|").split(" | "))
-        rows[transport] = (header.strip("`"), int(size), framing)
+        transport, facility, header, size, framing = (c.strip() for c in line.strip().strip("|").split(" | "))
+        rows[transport] = (parse_facility(facility.strip("`")), header.strip("`"), int(size), framing)
     cases = {
         "UDP": "udp://h",
         "TCP": "tcp://h",
@@ -589,8 +593,8 @@ def test_docs_transport_defaults_match_the_code() -> None:
     assert set(rows) == set(cases)
     for transport, url in cases.items():
         sink = SyslogSink(url)
-        header, size, framing = rows[transport]
-        assert (sink.header, sink.max_message_size) == (header, size), transport
+        facility, header, size, framing = rows[transport]
+        assert (sink.options["facility"], sink.header, sink.max_message_size) == (facility, header, size), transport
         framing_used = getattr(sink.transport, "framing", None)
         assert (framing_used is None) == (framing == "—"), transport
         if framing_used:

@@ -286,3 +286,18 @@ def test_procid_is_the_records_process() -> None:
     sink.write(make_message("m", pid=77))
     assert b" billing 77 - - m" in wire[0]
     assert FIXED_PID != 77
+
+
+def test_stdout_defaults_to_the_bare_severity_journald_parses(capfd: pytest.CaptureFixture[str]) -> None:
+    SyslogSink("stdout").write(make_message("m", level="WARNING", no=30))
+    SyslogSink("stdout", facility="local0").write(make_message("m", level="WARNING", no=30))
+    assert capfd.readouterr().out == "<4>m\n<132>m\n"
+
+
+def test_severity_names_of_builtin_levels_are_case_insensitive_in_the_table() -> None:
+    sink, _ = sink_and_wire(severities="trace=info,Audit=alert")
+    assert sink.severity_for("TRACE", 5) == 6
+    assert sink.severity_for("Audit", 45) == 1  # custom names keep their case
+    assert sink.severity_for("AUDIT", 45) == 3
+    with pytest.raises(SyslogConfigError, match="level numbers are >= 0"):
+        sink_and_wire(severities="-5=debug")

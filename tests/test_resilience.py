@@ -283,3 +283,33 @@ def test_idle_tls_connection_to_a_restarted_daemon_loses_nothing(
     got = rsyslog.wait_for(6)
     assert [m["msg"] for m in got] == ["before"] + [f"after {i}" for i in range(5)]
     assert sink.stats.reconnects == 1 and sink.stats.dropped == 0
+
+
+def test_udp_to_a_dead_port_is_reported_once_and_counted(fresh_logger: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nobody listens there: the kernel answers with ICMP port unreachable
+    sink = SyslogSink(f"udp://127.0.0.1:{port}")
+    fresh_logger.add(sink, format="{message}", catch=False)
+    for i in range(20):
+        fresh_logger.info(f"into the void {i}")
+        time.sleep(0.001)  # let the ICMP error arrive
+    assert sink.stats.errors >= 5
+    assert sink.stats.reconnects == 0
+    assert capsys.readouterr().err.count("loguru-syslog: cannot send to") == 1
+
+
+def test_background_with_a_small_buffer_drops_nothing_while_the_peer_is_up(
+    rsyslog_factory: Any, fresh_logger: Any
+) -> None:
+    rsyslog = rsyslog_factory()
+    rsyslog.add_input("tcp", "tcp")
+    rsyslog.start()
+    sink = SyslogSink(rsyslog.url("tcp"), background=True, buffer_size=10)
+    fresh_logger.add(sink, format="{message}", catch=False)
+    for i in range(3000):
+        fresh_logger.info(f"m{i}")
+    fresh_logger.remove()
+    assert sink.stats.dropped == 0 and sink.stats.sent == 3000
+    assert len(rsyslog.wait_for(3000)) == 3000

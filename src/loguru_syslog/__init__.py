@@ -1,12 +1,14 @@
 """loguru-syslog: a loguru sink that gets every record into syslog, correctly and without losing it.
 
-from loguru import logger
-from loguru_syslog import SyslogSink
+Usage::
 
-logger.add(SyslogSink("udp://logs.example.com:514", facility="local0"), format="{message}")
+    from loguru import logger
+    from loguru_syslog import SyslogSink
+
+    logger.add(SyslogSink("udp://logs.example.com:514", facility="local0"), format="{message}")
 """
 
-from ._errors import SyslogConfigError
+from ._errors import SyslogConfigError, SyslogConfigWarning
 from ._sink import SyslogSink, SyslogStats
 from ._stdio import StdioTransport
 from ._tcp import TCPTransport
@@ -21,6 +23,7 @@ __all__ = [
     "PartialSendError",
     "StdioTransport",
     "SyslogConfigError",
+    "SyslogConfigWarning",
     "SyslogSink",
     "SyslogStats",
     "TCPTransport",

@@ -32,6 +32,7 @@ class BackgroundWriter:
         self._start_lock = threading.Lock()
         #: Messages dropped because the queue was full.
         self.dropped = 0
+        self._dropped_reported = 0  # of those, how many the delivery has been told of
         _live.add(self)
 
     @property
@@ -80,7 +81,8 @@ class BackgroundWriter:
                         batch.append(queue.popleft())
                 except IndexError:
                     pass
-                delivery.send_many(batch)
+                dropped, self._dropped_reported = self.dropped - self._dropped_reported, self.dropped
+                delivery.send_many(batch, dropped)
                 continue
             if self._stopping:
                 return
@@ -102,7 +104,7 @@ class BackgroundWriter:
         self._stopping = False
         self._wake = threading.Event()
         self._start_lock = threading.Lock()
-        self.dropped = 0
+        self.dropped = self._dropped_reported = 0
 
 
 def _reset_all_after_fork() -> None:

@@ -49,6 +49,7 @@ class Delivery:
         transport: Transport,
         *,
         buffer_size: int = 1000,
+        timeout: float = 3.0,
         backoff_min: float = 0.5,
         backoff_max: float = 30.0,
         dropped_notice: Callable[[int], bytes] | None = None,
@@ -62,6 +63,8 @@ class Delivery:
         self.reconnects = 0
         self.truncated = 0
         self._buffer_size = buffer_size
+        self._timeout = timeout
+        self._call_deadline = 0.0  # when the current send() call has waited long enough
         self._backoff_min = backoff_min
         self._backoff_max = backoff_max
         self._dropped_notice = dropped_notice
@@ -71,6 +74,8 @@ class Delivery:
         self._ever_connected = False
         self._failures = 0  # consecutive failures since the last successful send
         self._delays = 0  # backoff delays taken since then (the exponent)
+        self._refused = False  # a datagram refused and being sent again
+        self._last_failure = 0.0
         self._retry_at = 0.0
         self._in_outage = False
         self._outage_dropped = 0
@@ -88,6 +93,9 @@ class Delivery:
     def send(self, message: bytes) -> None:
         """Deliver one message now, or keep it for later. Never raises."""
         with self._lock:
+            # No call waits much longer than the timeout: a reconnect after a
+            # send that stalled is left to the next call.
+            self._call_deadline = time.monotonic() + self._timeout
             if not self._connected or self._backlog:
                 # Reconnect if due and send what waits, before this message: it
                 # must not push an older one out of a full buffer for nothing.
@@ -103,23 +111,38 @@ class Delivery:
                     self._drain()
                 else:
                     self.sent += 1
-                    self._failures = self._delays = 0
+                    if self._failures or self._in_outage:
+                        self._sent_ok()
                 return
             self._keep(message)
 
-    def send_many(self, messages: Sequence[bytes]) -> None:
-        """Deliver a batch in order (the background writer). Never raises."""
+    def send_many(self, messages: Sequence[bytes], dropped_before: int = 0) -> None:
+        """Deliver a batch in order (the background writer). Never raises.
+
+        `dropped_before`: messages the caller had to drop (a full queue) since its
+        last batch; they count in this outage's "N messages were dropped" notice.
+        """
         with self._lock:
-            for message in messages:
-                self._keep(message)
+            self._call_deadline = time.monotonic() + self._timeout
+            self._outage_dropped += dropped_before
+            if not self._connected:
+                self._connect()
+            # The batch joins what waits and goes out behind it; only what is
+            # still unsent afterwards is subject to the buffer's bound.
+            self._backlog.extend(messages)
             self._drain()
+            excess = len(self._backlog) - self._buffer_size
+            for _ in range(max(excess, 0)):
+                self._backlog.popleft()
+            if excess > 0:
+                self._count_dropped(excess)
 
     def close(self, timeout: float) -> None:
         """Deliver what waits (one connection attempt at most, within `timeout`), then close."""
         with self._lock:
             if self._backlog:
                 self._retry_at = 0.0  # no backoff now: this is the last chance
-                deadline = time.monotonic() + timeout
+                deadline = self._call_deadline = time.monotonic() + timeout
                 while self._backlog and time.monotonic() < deadline:
                     before = len(self._backlog)
                     self._drain()
@@ -172,10 +195,15 @@ class Delivery:
             self._backlog.popleft()
         self.sent += count
         if count:
-            self._failures = self._delays = 0
+            self._sent_ok()
 
     def _connect(self) -> bool:
-        if time.monotonic() < self._retry_at:
+        now = time.monotonic()
+        if now < self._retry_at:
+            return False
+        if now >= self._call_deadline:
+            # This call has already waited its timeout (a send that stalled):
+            # the reconnect is for the next call, the message waits in order.
             return False
         try:
             self.transport.open()
@@ -198,9 +226,19 @@ class Delivery:
     def _failed(self, exc: BaseException, connecting: bool = False) -> None:
         """Account for a failed open/send; decide when to try again."""
         self.errors += 1
-        if not connecting and _is_emsgsize(exc) and self._backlog:
-            self._shrink_head()
-            return
+        if not connecting and self._backlog and self.transport.datagram:
+            if _is_emsgsize(exc):
+                self._shrink_head()
+                return
+            if isinstance(exc, ConnectionRefusedError) and not self._refused:
+                # A connected datagram socket reports the ICMP "port unreachable"
+                # of an earlier datagram on a later send, and that send did not
+                # happen: send it again once, on the same socket. The outage is
+                # reported once; the earlier datagram is lost, as UDP loses.
+                self._refused = True
+                self._report_outage(exc)
+                return
+        self._connected = False
         self._connected = False
         self._close_transport()
         self._failures += 1
@@ -212,12 +250,26 @@ class Delivery:
         delay = min(self._backoff_max, self._backoff_min * 2**self._delays)
         self._delays += 1
         self._retry_at = time.monotonic() + delay * (0.5 + random.random() / 2)
+        self._report_outage(exc)
+
+    def _report_outage(self, exc: BaseException) -> None:
+        """One stderr line per outage, not per message."""
+        self._last_failure = time.monotonic()
         if not self._in_outage:
             self._in_outage = True
             report(
                 f"cannot send to {self.name} ({type(exc).__name__}: {exc}); "
                 f"keeping up to {self._buffer_size} messages and retrying"
             )
+
+    def _sent_ok(self) -> None:
+        """After a successful send: the failure streak, and a datagram outage, are over."""
+        self._failures = self._delays = 0
+        self._refused = False
+        if self._in_outage and self.transport.datagram and time.monotonic() - self._last_failure > self._backoff_max:
+            # A datagram transport never reconnects, so its outage ends after a
+            # quiet spell: a later one is reported again.
+            self._in_outage = False
 
     def _shrink_head(self) -> None:
         """The datagram was too large for the socket: cut it to the next size down, or drop it."""

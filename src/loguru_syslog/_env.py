@@ -16,7 +16,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, Mapping, TypeVar
 
 from ._address import Address, parse_url
-from ._errors import SyslogConfigError
+from ._errors import SyslogConfigError, SyslogConfigWarning
 from ._options import OPTIONS
 
 if TYPE_CHECKING:
@@ -62,7 +62,9 @@ def check_query(address: Address, name: str, skip: frozenset[str] = frozenset())
         if key not in known:
             guess = closest(key, list(known))
             hint = f"did you mean {guess}? " if guess else ""
-            raise SyslogConfigError(f"{name}?{key}", text, f"{hint}query parameters are {', '.join(known)}")
+            raise SyslogConfigError(
+                f"{name}?{key}", text, f"{hint}it is an unknown query parameter; known ones are {', '.join(known)}"
+            )
         if key not in skip:
             OPTIONS[key].parse(text, f"{name}?{key}")
 
@@ -108,7 +110,7 @@ def _warn_unknown(prefix: str, variable: str) -> None:
         hint = f"did you mean {prefix}{guess}?" if guess else f"known variables: {', '.join(variable_names(prefix))}"
         text = f"{variable} is not a loguru-syslog variable and is ignored; {hint}"
     # stacklevel: _warn_unknown < read_environment < sink_from_env < SyslogSink.from_env < the caller
-    warnings.warn(text, UserWarning, stacklevel=5)
+    warnings.warn(text, SyslogConfigWarning, stacklevel=5)
 
 
 def sink_from_env(

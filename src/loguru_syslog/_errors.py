@@ -18,3 +18,8 @@ class SyslogConfigError(ValueError):
         self.value = value
         self.accepted = accepted
         super().__init__(f"{name}={value!r} is invalid: {accepted}")
+
+
+class SyslogConfigWarning(UserWarning):
+    """A configuration that works but is probably not what was meant (e.g. a
+    misspelt SYSLOG_* variable, which is ignored). Filter it with `warnings`."""

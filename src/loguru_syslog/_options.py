@@ -142,7 +142,9 @@ class Option:
 OPTIONS: dict[str, Option] = {
     option.name: option
     for option in (
-        Option("facility", parse_facility, "user", "facility name or number 0..23"),
+        Option(
+            "facility", parse_facility, None, "facility name or number 0..23 (default: user; kern on stdout/stderr)"
+        ),
         Option("header", _header, None, "rfc5424, rfc3164, local or pri (default: by transport)"),
         Option("app_name", _text, None, "APP-NAME / TAG (default: the program name)"),
         Option("hostname", _text, None, "HOSTNAME (default: socket.gethostname())"),

@@ -55,6 +55,8 @@ BUILTIN_LEVELS: tuple[tuple[str, int, int], ...] = (
     ("CRITICAL", 50, 2),
 )
 
+_BUILTIN_NAMES = frozenset(level for level, _, _ in BUILTIN_LEVELS)
+
 SeverityValue = Union[str, int]
 SeverityMapping = Mapping[Union[str, int], SeverityValue]
 
@@ -103,10 +105,15 @@ class SeverityTable:
                 self._by_number[key] = severity
             elif isinstance(key, str) and key.strip():
                 text = key.strip()
-                if text.isdigit():
+                if text.lstrip("+-").isdigit():
+                    if int(text) < 0:
+                        raise SyslogConfigError(name, key, "level numbers are >= 0")
                     self._by_number[int(text)] = severity
                 else:
-                    self._by_name[text] = severity
+                    # loguru's level names are case-sensitive; "trace" in a variable
+                    # surely means TRACE, which is never spelt otherwise.
+                    upper = text.upper()
+                    self._by_name[upper if upper in _BUILTIN_NAMES else text] = severity
             else:
                 raise SyslogConfigError(name, key, "keys are loguru level names or numbers")
         self._builtin_numbers = [no for _, no, _ in BUILTIN_LEVELS]

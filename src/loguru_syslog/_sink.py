@@ -11,6 +11,7 @@ from typing import Any, Iterable, Mapping, Union
 from ._address import Address, build_transport, find_local_socket, parse_url
 from ._background import BackgroundWriter
 from ._delivery import Delivery
+from ._env import check_query
 from ._errors import SyslogConfigError
 from ._format import Formatter, default_app_name
 from ._options import OPTIONS
@@ -111,10 +112,7 @@ class SyslogSink:
                 values[name] = None if option.default is None else option.parse(option.default, name)
                 sources.setdefault(name, "default")
         if parsed is not None:
-            unknown = sorted(set(parsed.query) - {n for n, o in OPTIONS.items() if o.textual})
-            if unknown:
-                known = ", ".join(n for n, o in OPTIONS.items() if o.textual)
-                raise SyslogConfigError("address", str(address), f"query parameters among {known}; unknown: {unknown}")
+            check_query(parsed, "address", skip=frozenset(given))  # unknown: an error naming the closest one
         if values["backoff_max"] < values["backoff_min"]:
             raise SyslogConfigError("backoff_max", values["backoff_max"], f">= backoff_min ({values['backoff_min']})")
 
@@ -123,6 +121,8 @@ class SyslogSink:
         self.transport = transport
         self.address = str(parsed) if parsed is not None else repr(transport)
         header = values["header"] or transport.default_header
+        if values["facility"] is None:
+            values["facility"] = transport.default_facility
         sd_option = values["structured_data"]
         structured = None
         if header == "rfc5424" and sd_option is not False:
@@ -150,6 +150,7 @@ class SyslogSink:
         self._delivery = Delivery(
             transport,
             buffer_size=values["buffer_size"],
+            timeout=values["timeout"],
             backoff_min=values["backoff_min"],
             backoff_max=values["backoff_max"],
             dropped_notice=self._dropped_notice,

@@ -28,6 +28,10 @@ class SocketTransport(Transport):
     def carries_newlines(self) -> bool:
         return self.framing != "lf"
 
+    @property
+    def datagram(self) -> bool:
+        return self._framer is None
+
     def _connect(self) -> socket.socket:  # pragma: no cover - abstract
         """A connected, non-blocking socket (the timeout bounds every step)."""
         raise NotImplementedError

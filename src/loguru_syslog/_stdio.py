@@ -15,11 +15,16 @@ class StdioTransport(Transport):
     """Writes each message as one line to the process's stdout or stderr.
 
     The stream is looked up at every write, so redirections (pytest's capture,
-    `contextlib.redirect_stdout`) are honoured. The default header is `pri`:
-    `<6>text` is what systemd's `SyslogLevelPrefix=` and journald read.
+    `contextlib.redirect_stdout`) are honoured. The default header is `pri` and
+    the default facility kern (0), so each line starts with the bare severity,
+    `<6>text`: the only prefix systemd's `SyslogLevelPrefix=` (journald) parses.
     """
 
     default_header = "pri"
+    # 0 (kern) makes the PRI the bare severity, `<6>text`: journald's stream parser
+    # (SyslogLevelPrefix=, sd-daemon(3)) accepts only <0>..<7> and leaves <14> in
+    # the text. Container runtimes do not care either way.
+    default_facility = 0
     default_max_message_size = 49152  # journald's default LineMax (48 KiB)
 
     @property

@@ -43,6 +43,8 @@ class Transport:
     default_header: ClassVar[str] = "rfc5424"
     #: The sink's `max_message_size` unless told otherwise (octets, before framing).
     default_max_message_size: ClassVar[int] = 8192
+    #: The sink's facility unless told otherwise (1: user).
+    default_facility: ClassVar[int] = 1
 
     @property
     def carries_newlines(self) -> bool:
@@ -50,6 +52,12 @@ class Transport:
         octet-counted streams: yes; LF-framed streams and terminals: no). The sink
         replaces newlines, even with keep_newlines=True, where this is False."""
         return True
+
+    @property
+    def datagram(self) -> bool:
+        """Whether each send is one datagram (UDP, unix datagram): no stream to
+        corrupt, and a too-large message can be cut further and sent again."""
+        return False
 
     def open(self) -> None:
         """Connect. Called before the first send and again after a failure."""
