@@ -72,6 +72,8 @@ def receive(listener: socket.socket, expected: int, results: Connection) -> None
                 end = frame.end() + int(frame[1])
                 received.append((numbers[conn], buffers[conn][frame.end() : end].decode()))
                 buffers[conn] = buffers[conn][end:]
+    for sock in (*buffers, listener):
+        sock.close()
     results.send(received)
 
 

@@ -53,6 +53,7 @@ class LoopbackReceiver:
 
     def wait(self) -> list[bytes]:
         self._thread.join()
+        self.sock.close()
         return self.datagrams
 
 

@@ -438,3 +438,39 @@ def test_tls_client_cert_into_rsyslog(rsyslog_factory: Any, tls_certs: Any) -> N
     assert [(m["app_name"], m["severity"], m["msg"]) for m in got] == [
         ("tls-example", 6, f"message {n} of 3 over mutual TLS") for n in (1, 2, 3)
     ]
+
+
+# -- docs/wire-format.md shows what the code really sends ----------------------------------------
+
+_VARYING = [
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(?:Z|[+-]\d\d:\d\d)"), "TIMESTAMP"),
+    (re.compile(r"[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d"), "BSDTIME"),
+    (re.compile(r"billing(\[| )\d+"), r"billing\1PID"),
+    (re.compile(r"\d+ <(\d+)>1 "), r"LEN <\1>1 "),  # octet counts change with the pid's length
+]
+
+
+def _normalise(line: str) -> str:
+    for pattern, replacement in _VARYING:
+        line = pattern.sub(replacement, line)
+    return line
+
+
+def test_wire_format_page_matches_the_code() -> None:
+    script = ROOT / "docs" / "_scripts" / "wire_examples.py"
+    proc = subprocess.run(
+        [sys.executable, script.name], capture_output=True, text=True, timeout=30, cwd=script.parent, check=True
+    )
+    generated = {_normalise(line) for line in proc.stdout.splitlines()}
+    page = (ROOT / "docs" / "wire-format.md").read_text(encoding="utf-8")
+    shown = [
+        line
+        for block in re.findall(r"```text\n(.*?)```", page, re.S)
+        for line in block.splitlines()
+        if line.startswith(("<", "b'"))
+    ]
+    assert len(shown) >= 12
+    missing = [line for line in shown if _normalise(line) not in generated]
+    assert not missing, "docs/wire-format.md shows lines the sink no longer sends (re-run the script):\n" + "\n".join(
+        missing
+    )

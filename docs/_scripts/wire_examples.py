@@ -82,6 +82,13 @@ def main() -> None:
     logger.remove(handler)
     show("UDP, rfc5424, STRUCTURED-DATA escaping", [sock.recv(65535)])
 
+    # bom=True: a UTF-8 BOM before MSG (RFC 5424 only).
+    url, sock = udp()
+    handler = logger.add(SyslogSink(url, bom=True, **COMMON), format="{message}")
+    logger.info('{"event": "login", "user": "ann"}')
+    logger.remove(handler)
+    show_raw("UDP, rfc5424, bom=True", sock.recv(65535))
+
     # The local socket form, received on a real unix datagram socket.
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "log")
