@@ -31,22 +31,23 @@ _WARNING = 4
 class SyslogStats:
     """A snapshot of a sink's counters (`sink.stats`). All counts are of messages."""
 
-    #: Handed to the transport without error (for UDP and TCP: to the kernel).
     sent: int
-    #: Lost for good: oldest ones pushed out of a full buffer or queue, or left at stop().
+    """Handed to the transport without error (for UDP and TCP: to the kernel)."""
     dropped: int
-    #: Cut to max_message_size (or to what a datagram socket accepts).
+    """Lost for good: the oldest pushed out of a full buffer or queue, or left unsent at stop()."""
     truncated: int
-    #: Successful connections after a failure.
+    """Cut to max_message_size (or further, to what a datagram socket accepts)."""
     reconnects: int
-    #: Failed connect or send attempts (each one retried or counted in dropped).
+    """Successful connections after a failure."""
     errors: int
-    #: Messages whose control characters were replaced or whose text could not be encoded.
+    """Failed connect or send attempts (each one retried, or counted in dropped), plus
+    records that could not be formatted normally (sent through the fallback)."""
     sanitized: int
-    #: Waiting for the peer to come back, now.
+    """Messages whose control characters were replaced or whose text could not be encoded."""
     buffered: int
-    #: Waiting in the background queue, now.
+    """Waiting for the peer to come back, now."""
     queued: int
+    """Waiting in the background queue, now."""
 
 
 class SyslogSink:
@@ -208,6 +209,7 @@ class SyslogSink:
 
     @property
     def stats(self) -> SyslogStats:
+        """A snapshot of the counters: what was sent, dropped, truncated, retried."""
         writer, delivery, formatter = self._writer, self._delivery, self._formatter
         return SyslogStats(
             sent=delivery.sent,

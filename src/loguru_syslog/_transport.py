@@ -39,12 +39,12 @@ class Transport:
     Class attributes give the sink's defaults for this medium.
     """
 
-    #: The header the sink uses unless told otherwise.
     default_header: ClassVar[str] = "rfc5424"
-    #: The sink's `max_message_size` unless told otherwise (octets, before framing).
+    """The header the sink uses unless told otherwise."""
     default_max_message_size: ClassVar[int] = 8192
-    #: The sink's facility unless told otherwise (1: user).
+    """The sink's `max_message_size` unless told otherwise (octets, before framing)."""
     default_facility: ClassVar[int] = 1
+    """The sink's facility unless told otherwise (1: user)."""
 
     @property
     def carries_newlines(self) -> bool:
