@@ -93,10 +93,8 @@ class Delivery:
     def send(self, message: bytes) -> None:
         """Deliver one message now, or keep it for later. Never raises."""
         with self._lock:
-            # No call waits much longer than the timeout: a reconnect after a
-            # send that stalled is left to the next call.
-            self._call_deadline = time.monotonic() + self._timeout
             if not self._connected or self._backlog:
+                self._call_deadline = time.monotonic() + self._timeout
                 # Reconnect if due and send what waits, before this message: it
                 # must not push an older one out of a full buffer for nothing.
                 if not self._connected:
@@ -106,6 +104,7 @@ class Delivery:
                 try:
                     self.transport.send(message)
                 except Exception as exc:
+                    self._call_deadline = time.monotonic() + self._timeout
                     self._backlog.append(message)
                     self._failed(exc)
                     self._drain()
@@ -226,6 +225,10 @@ class Delivery:
     def _failed(self, exc: BaseException, connecting: bool = False) -> None:
         """Account for a failed open/send; decide when to try again."""
         self.errors += 1
+        if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "cause", None), TimeoutError):
+            # This call has waited its timeout already: no reconnect in it (no call
+            # waits much longer than the timeout); the next call will.
+            self._call_deadline = 0.0
         if not connecting and self._backlog and self.transport.datagram:
             if _is_emsgsize(exc):
                 self._shrink_head()
