@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 COLOURS = {"floor": "#9e9e9e", "stdlib": "#e08a3c", "ours": "#2f6db5"}
+LEGEND = {"floor": "floors", "stdlib": "stdlib handlers", "ours": "loguru-syslog"}
 
 
 def render(results: dict[str, Any], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.patches
     import matplotlib.pyplot as plt
 
     timed = [
@@ -30,11 +32,13 @@ def render(results: dict[str, Any], path: Path) -> None:
     height = 0.42 * len(timed) + 1.4 + 0.14 * len(notes)  # inches: bars, title and axis, target notes
     figure, axes = plt.subplots(figsize=(10, height), dpi=110)
     axes.barh(labels, medians, xerr=[low, high], color=colours, capsize=3, error_kw={"elinewidth": 1})
-    for index, value in enumerate(medians):
-        axes.text(value, index, f" {value:.1f}", va="center", ha="left", fontsize=8)
+    for index, (_, case) in enumerate(timed):  # the median, right of the max whisker
+        axes.text(case["max"], index, f"  {case['median']:.1f}", va="center", ha="left", fontsize=8)
     floor = results["cases"].get("loguru-noop", {})
     if floor.get("status") == "ok":
         axes.axvline(floor["median"], color=COLOURS["floor"], linestyle="--", linewidth=1)
+    handles = [matplotlib.patches.Patch(color=colour, label=LEGEND[group]) for group, colour in COLOURS.items()]
+    axes.legend(handles=handles, loc="center right", fontsize=8)
     axes.set_xlabel("microseconds per logging call (median; whiskers: min and max of the repetitions)")
     meta = results["meta"]
     axes.set_title(

@@ -58,10 +58,13 @@ class Receivers:
         self._process = context.Process(target=serve, args=(child_conn, spec), name="bench-receivers", daemon=True)
         self._process.start()
         child_conn.close()
-        if not self._conn.poll(start_timeout):
+        try:
+            if not self._conn.poll(start_timeout):
+                raise EOFError("no answer in time")
+            self.ports: dict[str, int] = self._conn.recv()
+        except (EOFError, OSError) as exc:
             self.stop()
-            raise RuntimeError("the receiver process did not start in time")
-        self.ports: dict[str, int] = self._conn.recv()
+            raise RuntimeError(f"the receiver process did not start ({exc!r}); see its traceback above") from exc
         self.paths = dict(spec.unix)
 
     def stop(self) -> dict[str, int]:

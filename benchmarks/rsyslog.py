@@ -15,7 +15,14 @@ POLL_INTERVAL = 0.002
 START_TIMEOUT = 10.0
 
 
+#: Names the rsyslogd binary to use instead of looking for one (tests use it to simulate a missing one).
+BINARY_ENV = "LOGURU_SYSLOG_BENCH_RSYSLOGD"
+
+
 def find_rsyslogd() -> str | None:
+    override = os.environ.get(BINARY_ENV)
+    if override is not None:
+        return override if os.access(override, os.X_OK) else None
     return shutil.which("rsyslogd") or shutil.which("rsyslogd", path="/usr/sbin:/sbin")
 
 

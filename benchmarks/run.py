@@ -100,8 +100,8 @@ TARGETS = [
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=30_000, help="logging calls per case per repetition")
-    parser.add_argument("--repeat", type=int, default=5, help="measured repetitions (after one warm-up round)")
+    parser.add_argument("--count", type=int, default=20_000, help="logging calls per case per repetition")
+    parser.add_argument("--repeat", type=int, default=15, help="measured repetitions (after one warm-up round)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")
     parser.add_argument("--png", type=Path, default=DEFAULT_PNG, help=f"chart file (default {DEFAULT_PNG})")
     parser.add_argument("--only", default="", help="comma-separated case names (default: every case)")
@@ -171,10 +171,25 @@ def _meta(args: argparse.Namespace) -> dict[str, Any]:
         "loadavg_at_start": load,
         "loguru": version("loguru"),
         "loguru_syslog": version("loguru-syslog"),
+        "source": _source_version(),
         "count": args.count,
         "repeat": args.repeat,
         "memory_count": args.memory_count,
     }
+
+
+def _source_version() -> str:
+    """The commit measured, and whether src/ had uncommitted changes (the code moves fast)."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{commit}{' + uncommitted changes in src/' if dirty else ''}" if commit else "unknown"
 
 
 def run_timed(bench: Any, cases: list[Any], args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
@@ -340,7 +355,8 @@ def format_table(results: dict[str, Any]) -> str:
     meta = results["meta"]
     lines = [
         f"loguru-syslog benchmarks: {meta['count']} calls x {meta['repeat']} repetitions (+1 warm-up), "
-        f"{meta['cpus']} vCPUs, Python {meta['python']}, loguru {meta['loguru']}, {meta['date']}",
+        f"{meta['cpus']} vCPUs, Python {meta['python']}, loguru {meta['loguru']}, {meta['date']}, "
+        f"source {meta['source']}",
         "",
         f"{'case':<28} {'description':<48} {'unit':<8} {'median':>8} {'min':>8} {'max':>8}  notes",
     ]
