@@ -210,7 +210,8 @@ def test_background_queue_is_bounded_and_counts_drops() -> None:
     for i in range(10_000):
         sink.write(make_message(f"m{i}"))
     stats = sink.stats
-    assert stats.queued + stats.buffered <= 150
+    # The queue, plus the batch the writer is handing over (at most the queue's size), plus the buffer.
+    assert stats.queued + stats.buffered <= 100 + 100 + 50
     assert stats.dropped + stats.queued + stats.buffered + stats.sent == 10_000
     sink._stop_timeout = 0.2
     sink.stop()

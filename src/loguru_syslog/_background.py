@@ -33,11 +33,13 @@ class BackgroundWriter:
         #: Messages dropped because the queue was full.
         self.dropped = 0
         self._dropped_reported = 0  # of those, how many the delivery has been told of
+        self._in_flight = 0  # messages taken off the queue and being handed to the delivery
         _live.add(self)
 
     @property
     def queued(self) -> int:
-        return len(self._queue)
+        """Messages not yet handed to the delivery (the queue and the batch being handed over)."""
+        return len(self._queue) + self._in_flight
 
     def put(self, message: bytes) -> None:
         if self._thread is None:
@@ -82,7 +84,11 @@ class BackgroundWriter:
                 except IndexError:
                     pass
                 dropped, self._dropped_reported = self.dropped - self._dropped_reported, self.dropped
-                delivery.send_many(batch, dropped)
+                self._in_flight = len(batch)
+                try:
+                    delivery.send_many(batch, dropped)
+                finally:
+                    self._in_flight = 0
                 continue
             if self._stopping:
                 return
@@ -104,7 +110,7 @@ class BackgroundWriter:
         self._stopping = False
         self._wake = threading.Event()
         self._start_lock = threading.Lock()
-        self.dropped = self._dropped_reported = 0
+        self.dropped = self._dropped_reported = self._in_flight = 0
 
 
 def _reset_all_after_fork() -> None:

@@ -11,7 +11,7 @@ import ipaddress
 import os
 import sys
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ._sanitize import (
     CONTROL,
@@ -54,45 +54,6 @@ def short_hostname(name: str) -> str:
     return name
 
 
-class _TimeText:
-    """Date-time text for the two header styles, cached for the current second.
-
-    The cache key is the record's wall-clock fields, its tzinfo and fold, which
-    together fix the UTC offset: `logger.patch` and DST changes can give two
-    records of the same second different offsets. Comparing fields is several
-    times cheaper than `t.timestamp()` or `t.replace()` (measured: ~0.15 us vs
-    ~0.6-0.7 us), and this runs for every record.
-    """
-
-    def __init__(self) -> None:
-        self._key5424: tuple[object, ...] = ()
-        self._date_time = ""
-        self._offset = ""
-        self._key3164: tuple[object, ...] = ()
-        self._text3164 = ""
-
-    def rfc5424(self, t: datetime) -> str:
-        """2026-11-21T06:49:13.123456+01:00 (or Z for UTC), microseconds always."""
-        key = (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold)
-        if key != self._key5424:
-            self._key5424 = key
-            offset = t.utcoffset()
-            if offset is None:  # a naive time from logger.patch: it is local time
-                offset = t.astimezone().utcoffset() or _ZERO
-            self._date_time = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}."
-            self._offset = _offset_text(offset)
-        # %-formatting: measured ~2x faster than an f-string with a :06d spec.
-        return "%s%06d%s" % (self._date_time, t.microsecond, self._offset)  # noqa: UP031
-
-    def rfc3164(self, t: datetime) -> str:
-        """Nov  1 06:49:13: English month, space-padded day, the record's own local time."""
-        key = (t.second, t.minute, t.hour, t.day, t.month, t.year)
-        if key != self._key3164:
-            self._key3164 = key
-            self._text3164 = f"{_MONTHS[t.month]} {t.day:2d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-        return self._text3164
-
-
 def _offset_text(offset: timedelta) -> str:
     if offset == _ZERO:
         return "Z"
@@ -102,8 +63,41 @@ def _offset_text(offset: timedelta) -> str:
     return f"{sign}{hours:02d}:{minutes:02d}"
 
 
+class _Level:
+    """A level for messages without a record: its severity is given, not looked up."""
+
+    __slots__ = ("name", "no", "severity")
+
+    def __init__(self, severity: int) -> None:
+        self.name = f"\x00severity {severity}"  # cannot clash with a loguru level name
+        self.no = -1
+        self.severity = severity
+
+
+class _Process:
+    __slots__ = ("id",)
+
+    def __init__(self, pid: int) -> None:
+        self.id = pid
+
+
+#: Level names kept in the per-level caches before they are cleared (logger.log(N, ...)
+#: makes a new "Level N" name per number: the caches must stay bounded).
+_CACHE_SIZE = 256
+
+
 class Formatter:
-    """Turns one loguru message and its record into one syslog message (bytes, unframed)."""
+    """Turns one loguru message and its record into one syslog message (bytes, unframed).
+
+    The header around MSG changes once a second: per level it is cached as the
+    text before the microseconds (PRI, version, date and time) and the text after
+    them (UTC offset, HOSTNAME, APP-NAME, PROCID, MSGID, NIL structured data). A
+    record then costs one key comparison, one microsecond format and one encode.
+    The key is the record's wall-clock fields with its tzinfo and fold (they fix
+    the UTC offset: `logger.patch` and DST can give two records of the same second
+    different offsets) and its process id: comparing those fields is several times
+    cheaper than `t.timestamp()` or `t.replace()` (measured ~0.15 us vs ~0.6 us).
+    """
 
     def __init__(
         self,
@@ -133,8 +127,6 @@ class Formatter:
         self._control = CONTROL_EXCEPT_NEWLINES if keep_newlines else CONTROL
         self._replacement = replacement
         self._bom = _BOM if bom else ""
-        self._time = _TimeText()
-        self._prefixes: dict[str, str] = {}
         self._version = "1 " if header == "rfc5424" else ""
         if header == "rfc5424":
             self._fields = f"{header_field(hostname, 255)} {header_field(app_name, 48)}"
@@ -142,74 +134,141 @@ class Formatter:
             self._fields = f"{header_field(short_hostname(hostname), 255)} {tag(app_name)}"
         else:
             self._fields = tag(app_name)
-        self._render = {
-            "rfc5424": self._render_rfc5424,
-            "rfc3164": self._render_bsd,
-            "local": self._render_bsd,
-            "pri": self._render_pri,
+        self._prefixes: dict[str, str] = {}  # level name -> "<PRI>1 " (rfc5424) or "<PRI>"
+        self._parts: dict[str, tuple[Any, ...]] = {}  # level name -> (key, texts around the microseconds...)
+        #: format(message, record) -> bytes, for this sink's header.
+        self.format: Callable[[str, Mapping[str, Any]], bytes] = {
+            "rfc5424": self._format_rfc5424,
+            "rfc3164": self._format_bsd,
+            "local": self._format_bsd,
+            "pri": self._format_pri,
         }[header]
-
-    def format(self, message: str, record: Mapping[str, Any]) -> bytes:
-        """The syslog message for one loguru message (its record supplies the header)."""
-        level = record["level"]
-        prefix = self._prefixes.get(level.name)
-        if prefix is None:
-            prefix = self._prefix(self._severities.severity_for(level.name, level.no))
-            self._prefixes[level.name] = prefix
-        return self._render(prefix, record["time"], record["process"].id, record["extra"], self._clean(message))
 
     def format_text(self, text: str, severity: int) -> bytes:
         """A message without a record (our own notices, direct calls): now, this process."""
-        return self._render(self._prefix(severity), datetime.now().astimezone(), os.getpid(), {}, self._clean(text))
+        record = {
+            "level": _Level(severity),
+            "time": datetime.now().astimezone(),
+            "process": _Process(os.getpid()),
+            "extra": {},
+        }
+        return self.format(text, record)
 
-    def _prefix(self, severity: int) -> str:
-        return f"<{self._facility * 8 + severity}>{self._version}"
+    # -- per record ---------------------------------------------------------------------------
 
-    def _clean(self, message: str) -> str:
-        """MSG text: loguru's trailing newline removed, control characters replaced."""
+    def _format_rfc5424(self, message: str, record: Mapping[str, Any]) -> bytes:
+        t = record["time"]
+        level = record["level"]
+        pid = record["process"].id
+        key = (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
+        parts = self._parts.get(level.name)
+        if parts is None or parts[0] != key:
+            parts = self._rfc5424_parts(level, t, pid, key)
         text = message.rstrip("\r\n")
         if not text.isprintable():  # fast check: almost every message is clean
-            text, changed = clean(text, self._control, self._replacement)
-            if changed:
-                self.sanitized += 1
-        return text
-
-    # The renderers build the whole line with one f-string and encode it once:
-    # every call and temporary string here is paid on every record.
-
-    def _render_rfc5424(self, prefix: str, t: datetime, pid: int, extra: Mapping[str, Any], text: str) -> bytes:
-        msgid, sd = self._msgid, NILVALUE
+            text = self._clean(text)
+        extra = record["extra"]
         if extra:
-            if "msgid" in extra:
-                msgid = header_field(str(extra["msgid"]), 32)
-            if self._sd is not None:
-                sd = self._sd.render(extra)
-        head = f"{prefix}{self._time.rfc5424(t)} {self._fields} {pid} {msgid} "
-        line = f"{head}{sd} {self._bom}{text}"
+            return self._with_extras(parts, t, extra, text)
+        # %-formatting: measured faster than an f-string with a :06d spec.
+        line = "%s%06d%s%s" % (parts[1], t.microsecond, parts[3], text)  # noqa: UP031
         try:
             data = line.encode()
-        except UnicodeEncodeError:  # a safety net: clean() already escaped lone surrogates
+        except UnicodeEncodeError:  # a safety net: _clean() already escaped lone surrogates
             data = self._repair(line)
         if len(data) > self._max:
-            return self._truncate(head, sd, f" {self._bom}{text}")
+            return self._truncate(line[: len(line) - len(text)], "", text)
         return data
 
-    def _render_bsd(self, prefix: str, t: datetime, pid: int, extra: Mapping[str, Any], text: str) -> bytes:
-        # rfc3164 and local differ only in self._fields ("HOSTNAME TAG" or "TAG").
-        line = f"{prefix}{self._time.rfc3164(t)} {self._fields}[{pid}]: {text}"
+    def _with_extras(self, parts: tuple[Any, ...], t: datetime, extra: Mapping[str, Any], text: str) -> bytes:
+        """rfc5424 with bound extras: MSGID from `msgid`, the rest as STRUCTURED-DATA."""
+        msgid, sd = self._msgid, NILVALUE
+        if "msgid" in extra:
+            msgid = header_field(str(extra["msgid"]), 32)
+        if self._sd is not None:
+            sd = self._sd.render(extra)
+        head = "%s%06d%s%s " % (parts[1], t.microsecond, parts[2], msgid)  # noqa: UP031
+        body = f" {self._bom}{text}"
+        line = head + sd + body
         try:
             data = line.encode()
         except UnicodeEncodeError:
             data = self._repair(line)
-        return data if len(data) <= self._max else self._truncate(line, "", "")
+        if len(data) > self._max:
+            return self._truncate(head, sd, body)
+        return data
 
-    def _render_pri(self, prefix: str, t: datetime, pid: int, extra: Mapping[str, Any], text: str) -> bytes:
-        line = prefix + text
+    def _format_bsd(self, message: str, record: Mapping[str, Any]) -> bytes:
+        # rfc3164 and local differ only in self._fields ("HOSTNAME TAG" or "TAG").
+        t = record["time"]
+        level = record["level"]
+        pid = record["process"].id
+        key = (t.second, t.minute, t.hour, t.day, t.month, t.year, pid)
+        parts = self._parts.get(level.name)
+        if parts is None or parts[0] != key:
+            parts = self._bsd_parts(level, t, pid, key)
+        text = message.rstrip("\r\n")
+        if not text.isprintable():
+            text = self._clean(text)
+        return self._finish(parts[1], text)
+
+    def _format_pri(self, message: str, record: Mapping[str, Any]) -> bytes:
+        level = record["level"]
+        prefix = self._prefixes.get(level.name) or self._prefix(level)
+        text = message.rstrip("\r\n")
+        if not text.isprintable():
+            text = self._clean(text)
+        return self._finish(prefix, text)
+
+    def _finish(self, head: str, text: str) -> bytes:
+        line = head + text
         try:
             data = line.encode()
         except UnicodeEncodeError:
             data = self._repair(line)
-        return data if len(data) <= self._max else self._truncate(line, "", "")
+        return data if len(data) <= self._max else self._truncate(head, "", text)
+
+    # -- once per second, per level, or when something goes wrong ----------------------------
+
+    def _prefix(self, level: Any) -> str:
+        """<PRI> (and the version for rfc5424) for a level, from the severity table."""
+        if len(self._prefixes) >= _CACHE_SIZE:
+            self._prefixes.clear()
+        if isinstance(level, _Level):
+            severity = level.severity
+        else:
+            severity = self._severities.severity_for(level.name, level.no)
+        prefix = self._prefixes[level.name] = f"<{self._facility * 8 + severity}>{self._version}"
+        return prefix
+
+    def _remember(self, name: str, parts: tuple[Any, ...]) -> tuple[Any, ...]:
+        if len(self._parts) >= _CACHE_SIZE:
+            self._parts.clear()
+        self._parts[name] = parts
+        return parts
+
+    def _rfc5424_parts(self, level: Any, t: datetime, pid: int, key: tuple[Any, ...]) -> tuple[Any, ...]:
+        """(key, PRI VERSION DATE "T" TIME ".", OFFSET ... PROCID SP, the same + MSGID SP NIL-SD SP)."""
+        prefix = self._prefixes.get(level.name) or self._prefix(level)
+        offset = t.utcoffset()
+        if offset is None:  # a naive time from logger.patch: it is local time
+            offset = t.astimezone().utcoffset() or _ZERO
+        before = f"{prefix}{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}."
+        after = f"{_offset_text(offset)} {self._fields} {pid} "
+        return self._remember(level.name, (key, before, after, f"{after}{self._msgid} {NILVALUE} {self._bom}"))
+
+    def _bsd_parts(self, level: Any, t: datetime, pid: int, key: tuple[Any, ...]) -> tuple[Any, ...]:
+        """(key, "<PRI>Mmm dd hh:mm:ss [HOSTNAME ]TAG[PID]: "): English month, space-padded day."""
+        prefix = self._prefixes.get(level.name) or self._prefix(level)
+        stamp = f"{_MONTHS[t.month]} {t.day:2d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+        return self._remember(level.name, (key, f"{prefix}{stamp} {self._fields}[{pid}]: "))
+
+    def _clean(self, text: str) -> str:
+        """Control characters replaced, lone surrogates escaped; counted when anything changed."""
+        cleaned, changed = clean(text, self._control, self._replacement)
+        if changed:
+            self.sanitized += 1
+        return cleaned
 
     def _repair(self, line: str) -> bytes:
         self.sanitized += 1
