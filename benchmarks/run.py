@@ -47,7 +47,7 @@ class Target:
 
 
 #: A case's figure is its median, or this extra of it.
-FIGURE_KEYS = {"rsyslog-tcp-e2e": "msgs_per_s"}
+FIGURE_KEYS = {"rsyslog-tcp-e2e": "msgs_per_s", "rsyslog-tcp-e2e-sink-alone": "msgs_per_s"}
 
 TARGETS = [
     Target(

@@ -9,7 +9,7 @@ from collections import deque
 
 from ._delivery import Delivery
 
-_BATCH = 512  # frames coalesced into one write on stream transports
+_BATCH = 4096  # frames coalesced into one write on stream transports
 _live: weakref.WeakSet[BackgroundWriter] = weakref.WeakSet()
 
 

@@ -27,7 +27,7 @@ from ._transport import PartialSendError, Transport
 #: Datagram sizes tried, largest first, when the socket says EMSGSIZE.
 _DATAGRAM_SIZES = (65507, 32768, 16384, 8192, 4096, 2048, 1024, 480)
 #: Messages handed to one `send_many` while draining the buffer.
-_BATCH = 256
+_BATCH = 4096
 
 _live: weakref.WeakSet[Delivery] = weakref.WeakSet()
 
