@@ -4,9 +4,10 @@ What it shows:
 
 - `SyslogSink("stdout")` writes `<PRI>text` lines (header "pri"), one per record: a
   traceback stays on its line, so the log collector never splits an event in two;
-- `facility="kern"` (facility 0) makes the prefix the bare severity `<0>`..`<7>`, the only
-  form systemd-journald accepts from a service with `SyslogLevelPrefix=` (the default);
-  with the default facility "user" journald would keep `<14>` in the text;
+- on stdout and stderr the facility defaults to kern (0), so the prefix is the bare
+  severity `<0>`..`<7>`, the only form systemd-journald parses from a service with
+  `SyslogLevelPrefix=` (the default). Giving another facility (SYSLOG_FACILITY=local0)
+  puts it in the prefix (`<134>`), which journald leaves in the text;
 - loguru's own stderr handler is removed, so every line on stdout comes from the sink.
 
 Run it:
@@ -44,7 +45,7 @@ def main() -> None:
 
     logger.remove()  # loguru's default handler writes to stderr; in a container one stream is enough
     logger.add(
-        SyslogSink(args.url, facility="kern"),
+        SyslogSink(args.url),  # on stdout/stderr the facility is kern: `<6>text`
         level="DEBUG",
         # No time stamp: journald and the container runtime add their own.
         format="{name}:{function}:{line} {extra} - {message}",

@@ -331,8 +331,8 @@ def test_custom_levels_to_a_udp_receiver(udp: UdpReceiver) -> None:
 def test_containers_stdout_bare_severity_prefix_one_line_per_record() -> None:
     proc = run_example("containers_stdout.py")
     lines = proc.stdout.splitlines()
-    # facility kern: the prefix is the bare severity, the only form journald's
-    # SyslogLevelPrefix= understands.
+    # No facility given: on stdout it defaults to kern, so the prefix is the bare
+    # severity, the only form journald's SyslogLevelPrefix= understands.
     assert all(re.match(r"^<[0-7]>[^<]", line) for line in lines), lines
     assert [line[1] for line in lines] == ["7", "6", "6", "4", "6", "3", "5"]
     assert lines[3].endswith("{'path': '/slow'} - took 1830 ms")
@@ -346,6 +346,15 @@ def test_containers_stderr_from_syslog_url() -> None:
     proc = run_example("containers_stdout.py", env={"SYSLOG_URL": "stderr"})
     assert proc.stdout == ""
     assert [line[:3] for line in proc.stderr.splitlines()] == ["<7>", "<6>", "<6>", "<4>", "<6>", "<3>", "<5>"]
+
+
+def test_containers_stdout_explicit_facility_goes_into_the_prefix() -> None:
+    # docs/containers.md: a facility set explicitly is in the PRI (for a pipeline that wants it).
+    proc = run_example("containers_stdout.py", env={"SYSLOG_URL": "stdout?facility=local0"})
+    lines = proc.stdout.splitlines()
+    assert [PRI_LINE.match(line).group("pri") for line in lines] == [  # type: ignore[union-attr]
+        str(16 * 8 + severity) for severity in (7, 6, 6, 4, 6, 3, 5)
+    ]
 
 
 # -- prefork_server.py ------------------------------------------------------------------------

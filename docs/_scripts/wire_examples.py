@@ -98,13 +98,14 @@ def main() -> None:
         log_some(SyslogSink(f"unix://{path}", **COMMON))
         show("unix socket, default header (local)", [sock.recv(65535) for _ in range(2)])
 
-    # stdout: the pri header.
+    # stdout: the pri header; the default facility there is kern (the bare severity).
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
+        log_some(SyslogSink("stdout", hostname="web-1.example.com", app_name="billing"))
         log_some(SyslogSink("stdout", **COMMON))
-        log_some(SyslogSink("stdout", facility="kern", hostname="web-1.example.com", app_name="billing"))
     show(
-        "stdout, default header (pri); then with facility=kern", [line.encode() for line in out.getvalue().splitlines()]
+        "stdout, default header (pri) and facility (kern); then with facility=local0",
+        [line.encode() for line in out.getvalue().splitlines()],
     )
 
     # An exception: one line by default; keep_newlines=True keeps the LFs over UDP.

@@ -134,7 +134,10 @@ class Delivery:
         """
         with self._lock:
             self._call_deadline = time.monotonic() + self._timeout
-            self._outage_dropped += dropped_before
+            if not self._connected or self._in_outage:
+                # Drops while the peer is up (a writer outpaced) are in stats.dropped;
+                # the notice after an outage speaks of that outage only.
+                self._outage_dropped += dropped_before
             if not self._connected:
                 self._connect()
             # The batch joins what waits and goes out behind it; only what is
