@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from loguru_syslog import SyslogSink
+from loguru_syslog import SyslogConfigError, SyslogSink
 
 
 def log_and_collect(logger: Any, sink: SyslogSink, daemon: Any, texts: list[str], **bind: Any) -> list[dict[str, Any]]:
@@ -186,3 +186,32 @@ def test_stdout_and_stderr_one_line_each_with_pri(
     fresh_logger.success("ok")
     out, err = capfd.readouterr()
     assert (out if stream == "stdout" else err) == "<31>t\n<27>multi line\n<29>ok\n"
+
+
+def test_default_address_is_the_first_local_socket_dirs_and_files_skipped(
+    rsyslog_factory: Any, fresh_logger: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loguru_syslog import _address, _sink
+
+    rsyslog = rsyslog_factory()
+    rsyslog.add_input("log", "unix-dgram")
+    rsyslog.start()
+    directory, plain = tmp_path / "dir", tmp_path / "file"
+    directory.mkdir()
+    plain.write_text("")
+    candidates = (str(tmp_path / "missing"), str(directory), str(plain), rsyslog.path("log"))
+    monkeypatch.setattr(_sink, "find_local_socket", lambda: _address.find_local_socket(candidates))
+    sink = SyslogSink(app_name="local")
+    assert sink.address == f"unix://{rsyslog.path('log')}" and sink.header == "local"
+    fresh_logger.add(sink, format="{message}", catch=False)
+    fresh_logger.warning("to the local daemon")
+    got = rsyslog.wait_for(1)
+    assert (got[0]["msg"], got[0]["app_name"], got[0]["severity"], got[0]["facility"]) == (
+        "to the local daemon",
+        "local",
+        4,
+        1,
+    )
+    with pytest.raises(SyslogConfigError, match="SYSLOG_URL") as caught:
+        _address.find_local_socket(candidates[:3])
+    assert all(path in str(caught.value) for path in candidates[:3])
