@@ -1,35 +1,35 @@
 """Where the microseconds go on the hot path: loguru + SyslogSink, UDP, rfc5424, direct mode.
 
-    python benchmarks/profile_hot_path.py [--calls N] [--section NAME ...]
+    python benchmarks/profile_hot_path.py [--calls N] [--runs N] [--section NAME ...] [--quick]
 
 Prints (markdown) the numbers benchmarks/PROFILE.md is written from:
 
 - `cprofile`: loguru + the sink under cProfile (the shape: which functions, how often);
-- `parts`: each stage timed alone with timeit on the real objects; a stub socket
-  (`send` = a C builtin) separates our Python code from the syscall;
-- `ideas`: prototypes of cheaper code next to the current code, same inputs, tight loop;
-- `insitu`: the same variants as loguru sinks (tight loops flatter small functions:
-  inside loguru the caches are cold and every record is new);
-- `steps`: the fast path's steps added one at a time inside loguru, and ways to build the line;
-- `background`: background=True with a healthy peer: queue depth and drops;
+- `parts`: each stage of the current code timed alone with timeit on the real objects;
+  a stub socket (`send` = a C builtin) separates our Python code from the syscall;
+- `insitu`: the same stages as loguru sinks (tight loops flatter small functions:
+  inside loguru the caches are cold and every record is new), next to a hand-written
+  sink and to `inlined_fast_path`, the whole fast path in one function (what is left
+  to gain from removing Python frames);
+- `steps`: the formatter's fast path rebuilt one step at a time inside loguru;
+- `background`: background=True with a healthy TCP peer and loguru at full speed,
+  default queue_size: queue depth and drops per run; the previous batch sizes against
+  the current ones at two GIL switch intervals; then bare `write()` bursts;
 - `rsyslog`: the sink alone (no loguru) into rsyslogd over TCP, end to end.
 
-It reads private attributes of the sink (`_formatter`, `_delivery`...): it is a tool
-for the developers, not an example, and needs updating when they change.
+It reads private attributes of the sink (`_formatter._parts`, `_delivery`...): it is
+a tool for the developers, not an example, and needs updating when they change.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import cProfile
-import os
 import pstats
 import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import timeit
 from pathlib import Path
@@ -53,11 +53,11 @@ def per_call_us(function: Callable[[], object], number: int) -> tuple[float, flo
     return statistics.median(per_call), min(per_call)
 
 
-def captured_message() -> Any:
+def captured_message(bound: dict[str, Any] | None = None) -> Any:
     """A real loguru message (a str with .record), as our sink receives it."""
     seen: list[Any] = []
     handler = logger.add(seen.append, format="{message}")
-    logger.info(MESSAGE)
+    (logger.bind(**bound) if bound else logger).info(MESSAGE)
     logger.remove(handler)
     return seen[0]
 
@@ -68,6 +68,61 @@ def table(rows: list[tuple[str, float, float]]) -> None:
     for name, median, low in rows:
         print(f"| {name} | {median:.3f} | {low:.3f} |")
     print()
+
+
+class StubSocket:
+    """Stands in for the connected UDP socket: `send` is a C builtin that costs ~30 ns.
+
+    With it, what is timed is our Python code alone, without the syscall's noise
+    (a real send costs ~3 us and moves by +-0.5 us from run to run on this machine).
+    """
+
+    send = staticmethod(len)
+
+
+def udp_sink(port: int, stub: bool) -> SyslogSink:
+    sink = SyslogSink(f"udp://127.0.0.1:{port}", app_name="bench")
+    sink.write(captured_message())  # connect now, fill the caches
+    assert sink._delivery._datagram_ready, "the lock-free datagram path is not armed"
+    if stub:
+        sink._delivery.transport._sock.close()
+        sink._delivery.transport._sock = StubSocket()
+    return sink
+
+
+def inlined_fast_path(sink: SyslogSink) -> Callable[[Any], None]:
+    """Not the sink's code: the current fast path written as one function, to measure
+    what the remaining Python frames (`SyslogSink.write` -> `Formatter.format` ->
+    `Delivery.send` -> `SocketTransport.send`) cost. Same cache (`Formatter._parts`),
+    same checks, same bytes (asserted in `insitu`); anything uncommon goes through
+    `sink.write`. A sketch: a failed send is not handed to Delivery's failure policy."""
+    formatter, delivery = sink._formatter, sink._delivery
+    transport = delivery.transport
+    parts_cache, limit = formatter._parts, formatter._max
+    full_write = sink.write
+
+    def write(message: Any) -> None:
+        record = message.record
+        t = record["time"]
+        parts = parts_cache.get(record["level"].name)
+        text = message.rstrip("\r\n")
+        if (
+            parts is None
+            or record["extra"]
+            or not text.isprintable()
+            or not delivery._datagram_ready
+            or parts[0] != (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, record["process"].id)
+        ):
+            full_write(message)
+            return
+        data = ("%s%06d%s%s" % (parts[1], t.microsecond, parts[3], text)).encode()  # noqa: UP031
+        if len(data) > limit:
+            full_write(message)
+            return
+        transport._sock.send(data)
+        delivery.sent += 1
+
+    return write
 
 
 # -- sections ------------------------------------------------------------------------------
@@ -103,25 +158,6 @@ def section_cprofile(port: int, calls: int) -> None:
     print()
 
 
-class StubSocket:
-    """Stands in for the connected UDP socket: `send` is a C builtin that costs ~30 ns.
-
-    With it, what is timed is our Python code alone, without the syscall's noise
-    (a real send costs ~3 us and moves by +-0.5 us from run to run on this machine).
-    """
-
-    send = staticmethod(len)
-
-
-def udp_sink(port: int, stub: bool) -> SyslogSink:
-    sink = SyslogSink(f"udp://127.0.0.1:{port}", app_name="bench")
-    sink.write(captured_message())  # connect now, fill the caches
-    if stub:
-        sink._delivery.transport._sock.close()
-        sink._delivery.transport._sock = StubSocket()
-    return sink
-
-
 def section_parts(port: int, number: int) -> None:
     print(f"## Stages timed alone (timeit, median and min of {REPEAT} x {number} calls, real objects)\n")
     message = captured_message()
@@ -129,214 +165,91 @@ def section_parts(port: int, number: int) -> None:
     real, stubbed = udp_sink(port, stub=False), udp_sink(port, stub=True)
     formatter, delivery = stubbed._formatter, stubbed._delivery
     data = formatter.format(message, record)
-    stamp = record["time"]
-    line = data.decode()
+    t, level, pid = record["time"], record["level"], record["process"].id
+    key = (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
+    parts = formatter._parts[level.name]
+    assert parts[0] == key, "the record's second is not the cached one"
+    text = message.rstrip("\r\n")
+    assert ("%s%06d%s%s" % (parts[1], t.microsecond, parts[3], text)).encode() == data  # noqa: UP031
+    bound = captured_message({"request_id": "7f3a9c"})
     raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     raw.connect(("127.0.0.1", port))
     address = ("127.0.0.1", port)
+    parts_cache = formatter._parts
+
+    def cache_check() -> bool:  # _format_rfc5424's record lookups, key tuple and comparison
+        t = record["time"]
+        name = record["level"].name
+        pid = record["process"].id
+        key = (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
+        return parts_cache.get(name)[0] != key  # type: ignore[index]
+
+    def locked_send() -> None:  # the path every send took before the lock-free fast path
+        with delivery._lock:
+            delivery._send_now(data)
 
     class Empty:
         def call(self, value: object) -> None:
             pass
 
     empty = Empty()
-    parts = [
+    rows = [
         ("SyslogSink.write(message), real UDP socket", lambda: real.write(message)),
         ("raw sock.send(data), connected UDP socket (the syscall)", lambda: raw.send(data)),
         ("raw sock.sendto(data, address), unconnected (the run.py floor)", lambda: raw.sendto(data, address)),
         ("SyslogSink.write(message), stub socket: **our Python code**", lambda: stubbed.write(message)),
-        ("  Formatter.format(message, record)", lambda: formatter.format(message, record)),
-        ("    _TimeText.rfc5424(t) (cache hit)", lambda: formatter._time.rfc5424(stamp)),
-        ("    Formatter._clean(message)", lambda: formatter._clean(message)),
-        (f"    line.encode() (the {len(line)}-character line)", lambda: line.encode()),
-        ("  Delivery.send(data), stub socket", lambda: delivery.send(data)),
+        (
+            "  Formatter.format(message, record) (`_format_rfc5424`, cache hit)",
+            lambda: formatter.format(message, record),
+        ),
+        ("    record lookups + cache key tuple + comparison", cache_check),
+        ("    `message.rstrip('\\r\\n').isprintable()`", lambda: message.rstrip("\r\n").isprintable()),
+        (
+            f"    `'%s%06d%s%s' % (...)` + encode ({len(data)} octets)",
+            lambda: ("%s%06d%s%s" % (parts[1], t.microsecond, parts[3], text)).encode(),  # noqa: UP031
+        ),
+        ("  Delivery.send(data), stub socket (lock-free datagram path)", lambda: delivery.send(data)),
         ("    SocketTransport.send(data), stub socket", lambda: delivery.transport.send(data)),
+        ("  (before) the locked path: `with lock: Delivery._send_now(data)`", locked_send),
+        (
+            "Formatter._rfc5424_parts (a cache miss: once a second per level)",
+            lambda: formatter._rfc5424_parts(level, t, pid, key),
+        ),
+        (
+            "Formatter.format, a record with one bound extra (structured data)",
+            lambda: formatter.format(bound, bound.record),
+        ),
         ("(scale) an empty Python method call", lambda: empty.call(data)),
         ("(scale) the lambda wrapper alone (included in every row)", lambda: None),
     ]
-    rows = [(name, *per_call_us(function, number)) for name, function in parts]
-    table(rows)
+    table([(name, *per_call_us(function, number)) for name, function in rows])
     real.stop()
     stubbed.stop()
     raw.close()
 
 
-def flat_write_prototype(sink: SyslogSink, locked: bool = True) -> Callable[[Any], None]:
-    """The common case in one function: known level, no extras, clean text, the same
-    second as the previous record, connected datagram socket, nothing buffered. Any
-    other record takes the sink's full path. With `locked=False` it sends without
-    Delivery's lock (loguru already serialises calls to one handler's sink; see
-    PROFILE.md for what that gives up)."""
-    formatter, delivery = sink._formatter, sink._delivery
-    transport = delivery.transport
-    lock = delivery._lock if locked else contextlib.nullcontext()
-    time_text = formatter._time
-    prefixes = formatter._prefixes
-    fields, msgid, limit = formatter._fields, formatter._msgid, formatter._max
-    full_write = sink.write
-
-    def write(message: Any) -> None:
-        record = message.record
-        t = record["time"]
-        prefix = prefixes.get(record["level"].name)
-        text = message.rstrip("\r\n")
-        if (
-            prefix is None
-            or record["extra"]
-            or not text.isprintable()
-            or delivery._backlog
-            or not delivery._connected
-            or (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold) != time_text._key5424
-        ):
-            full_write(message)
-            return
-        data = (
-            "%s%s%06d%s %s %d %s - %s"  # noqa: UP031 - measured faster than an f-string here
-            % (
-                prefix,
-                time_text._date_time,
-                t.microsecond,
-                time_text._offset,
-                fields,
-                record["process"].id,
-                msgid,
-                text,
-            )
-        ).encode()
-        if len(data) > limit:
-            full_write(message)
-            return
-        with lock:
-            try:
-                transport._sock.send(data)
-            except Exception:
-                full_write(message)  # sketch only: the real one hands `data` to Delivery's failure path
-                return
-            delivery.sent += 1
-
-    return write
-
-
-def cached_line_prototype(sink: SyslogSink) -> Callable[[Any], None]:
-    """The flat fast path (with the lock) plus a per-level cache of the line's fixed parts:
-    `head` = PRI, version and date-time up to the second, `tail` = UTC offset, HOSTNAME,
-    APP-NAME, PROCID, MSGID and NIL structured data. They change once a second (or with
-    the process id); a record then costs one microsecond format and two concatenations."""
-    formatter, delivery = sink._formatter, sink._delivery
-    transport = delivery.transport
-    lock = delivery._lock
-    time_text, prefixes = formatter._time, formatter._prefixes
-    fields, msgid, limit = formatter._fields, formatter._msgid, formatter._max
-    full_write = sink.write
-    parts: dict[str, tuple[tuple[object, ...], str, str]] = {}  # level name -> (key, head, tail)
-
-    def write(message: Any) -> None:
-        record = message.record
-        t = record["time"]
-        name = record["level"].name
-        text = message.rstrip("\r\n")
-        if record["extra"] or not text.isprintable() or delivery._backlog or not delivery._connected:
-            full_write(message)
-            return
-        pid = record["process"].id
-        key = (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
-        cached = parts.get(name)
-        if cached is None or cached[0] != key:
-            prefix = prefixes.get(name)
-            if prefix is None:
-                full_write(message)  # a level not seen yet: the full path learns it
-                return
-            time_text.rfc5424(t)  # refreshes the date-time and offset texts for this second
-            cached = (key, f"{prefix}{time_text._date_time}", f"{time_text._offset} {fields} {pid} {msgid} - ")
-            parts[name] = cached
-        data = (cached[1] + "%06d" % t.microsecond + cached[2] + text).encode()  # noqa: UP031
-        if len(data) > limit:
-            full_write(message)
-            return
-        with lock:
-            try:
-                transport._sock.send(data)
-            except Exception:
-                full_write(message)  # sketch only: the real one hands `data` to Delivery's failure path
-                return
-            delivery.sent += 1
-
-    return write
-
-
-def section_ideas(port: int, number: int) -> None:
-    print("## Prototypes against the current code (stub socket: Python cost only; lower is better)\n")
-    message = captured_message()
-    record = message.record
-    sink = udp_sink(port, stub=True)
-    formatter, delivery = sink._formatter, sink._delivery
-    transport = delivery.transport
-    data = formatter.format(message, record)
-    t = record["time"]
-    time_text = formatter._time
-    lock = threading.Lock()
-    stub = transport._sock
-    flat = flat_write_prototype(sink)
-
-    # The prototype must produce exactly what the sink produces.
-    sent: list[bytes] = []
-    transport._sock = type("Probe", (), {"send": staticmethod(sent.append)})()
-    cached = cached_line_prototype(sink)
-    sink.write(message)
-    flat(message)
-    cached(message)
-    cached(message)  # the second one from the cache
-    transport._sock = stub
-    assert sent[0] == sent[1] == sent[2] == sent[3], sent
-
-    prefix = formatter._prefixes["INFO"]
-    fields, msgid, pid = formatter._fields, formatter._msgid, record["process"].id
-    text = formatter._clean(message)
-
-    def three_steps() -> bytes:  # what _render_rfc5424 does for a record without extras
-        head = f"{prefix}{time_text.rfc5424(t)} {fields} {pid} {msgid} "
-        return f"{head}- {text}".encode()
-
-    def one_format() -> bytes:
-        time_text.rfc5424(t)  # the cache check stays; its text is used directly below
-        return (
-            "%s%s%06d%s %s %d %s - %s"  # noqa: UP031
-            % (prefix, time_text._date_time, t.microsecond, time_text._offset, fields, pid, msgid, text)
-        ).encode()
-
-    def with_lock() -> None:
-        with lock:
-            stub.send(data)
-
-    def without_lock() -> None:
-        stub.send(data)
-
-    pairs = [
-        ("SyslogSink.write", lambda: sink.write(message), "flat fast path (prototype)", lambda: flat(message)),
-        (
-            "SyslogSink.write",
-            lambda: sink.write(message),
-            "flat + cached line parts (prototype)",
-            lambda: cached(message),
-        ),
-        (
-            "Delivery.send -> SocketTransport.send -> sock.send",
-            lambda: delivery.send(data),
-            "with lock: sock.send (one frame, no checks)",
-            with_lock,
-        ),
-        ("with lock: sock.send", with_lock, "sock.send without Delivery's lock", without_lock),
-        ("rfc5424() + 2 f-strings + encode", three_steps, "one %-format + encode", one_format),
-    ]
-    print("| current | us | alternative | us | saving us |")
-    print("| --- | ---: | --- | ---: | ---: |")
-    for name, function, other_name, other in pairs:
-        current = per_call_us(function, number)[0]
-        alternative = per_call_us(other, number)[0]
-        print(f"| {name} | {current:.3f} | {other_name} | {alternative:.3f} | {current - alternative:.3f} |")
+def _in_loguru(variants: dict[str, Callable[[Any], None]], rounds: int, calls: int, warm: int = 500) -> None:
+    """Each variant as a loguru sink, interleaved; the first variant is the baseline."""
+    results: dict[str, list[float]] = {name: [] for name in variants}
+    info = logger.info
+    for _ in range(rounds):
+        for name, function in variants.items():
+            handler = logger.add(function, format="{message}")
+            for _ in range(warm):
+                info(MESSAGE)
+            start = time.perf_counter()
+            for _ in range(calls):
+                info(MESSAGE)
+            results[name].append((time.perf_counter() - start) / calls * 1e6)
+            logger.remove(handler)
+    base_name = next(iter(variants))
+    base = statistics.median(results[base_name])
+    print(f"| sink | us/call | minus `{base_name}` | min..max of rounds |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, values in results.items():
+        value = statistics.median(values)
+        print(f"| {name} | {value:.2f} | {value - base:.2f} | {min(values):.2f}..{max(values):.2f} |")
     print()
-
-    sink.stop()
 
 
 def section_insitu(port: int, rounds: int = 9, calls: int = 20_000) -> None:
@@ -345,7 +258,16 @@ def section_insitu(port: int, rounds: int = 9, calls: int = 20_000) -> None:
     print(f"## Inside loguru: each variant as the sink (interleaved, median of {rounds} rounds of {calls} calls)\n")
     stubbed, real = udp_sink(port, stub=True), udp_sink(port, stub=False)
     real_sock = real._delivery.transport._sock
-    variants: dict[str, Callable[[Any], None]] = {}
+
+    # The inlined sketch must send exactly what the sink sends.
+    sent: list[bytes] = []
+    probe = udp_sink(port, stub=True)
+    probe._delivery.transport._sock = type("Probe", (), {"send": staticmethod(sent.append)})()
+    message = captured_message()
+    probe.write(message)
+    inlined_fast_path(probe)(message)
+    assert len(sent) == 2 and sent[0] == sent[1], sent
+    probe.stop()
 
     def noop(message: Any) -> None:
         pass
@@ -361,232 +283,180 @@ def section_insitu(port: int, rounds: int = 9, calls: int = 20_000) -> None:
         deliver(format(message, message.record))
 
     def hand_written(message: Any, send: Callable[[bytes], int] = real_sock.send) -> None:
-        send(message.encode())  # no header at all: the notes' "hand-written sink"
+        send(message.encode())  # no header at all: the floor of any sink that sends
 
-    variants = {
-        "no-op sink (the floor)": noop,
-        "Formatter.format only": format_only,
-        "format + Delivery.send, stub socket": format_and_deliver,
-        "SyslogSink.write, stub socket": stubbed.write,
-        "flat prototype, stub socket": flat_write_prototype(stubbed),
-        "flat prototype without the lock, stub socket": flat_write_prototype(stubbed, locked=False),
-        "flat + cached line parts, stub socket": cached_line_prototype(stubbed),
-        "SyslogSink.write, real UDP": real.write,
-        "flat prototype, real UDP": flat_write_prototype(real),
-        "flat prototype without the lock, real UDP": flat_write_prototype(real, locked=False),
-        "flat + cached line parts, real UDP": cached_line_prototype(real),
-        "hand-written: sock.send(message.encode()), real UDP": hand_written,
-    }
-    results: dict[str, list[float]] = {name: [] for name in variants}
-    info = logger.info
-    for _ in range(rounds):
-        for name, function in variants.items():
-            handler = logger.add(function, format="{message}")
-            for _ in range(500):
-                info(MESSAGE)
-            start = time.perf_counter()
-            for _ in range(calls):
-                info(MESSAGE)
-            results[name].append((time.perf_counter() - start) / calls * 1e6)
-            logger.remove(handler)
-    floor = statistics.median(results["no-op sink (the floor)"])
-    print("| sink | us/call | minus the floor | min..max of rounds |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, values in results.items():
-        value = statistics.median(values)
-        print(f"| {name} | {value:.2f} | {value - floor:.2f} | {min(values):.2f}..{max(values):.2f} |")
-    print()
+    _in_loguru(
+        {
+            "no-op sink (the floor)": noop,
+            "Formatter.format only": format_only,
+            "format + Delivery.send, stub socket": format_and_deliver,
+            "SyslogSink.write, stub socket": stubbed.write,
+            "inlined fast path (sketch), stub socket": inlined_fast_path(stubbed),
+            "SyslogSink.write, real UDP": real.write,
+            "inlined fast path (sketch), real UDP": inlined_fast_path(real),
+            "hand-written: sock.send(message.encode()), real UDP": hand_written,
+        },
+        rounds,
+        calls,
+    )
     stubbed.stop()
     real.stop()
 
 
-def _in_loguru(variants: dict[str, Callable[[Any], None]], rounds: int = 11, calls: int = 20_000) -> None:
-    """Each variant as a loguru sink, interleaved; the first variant is the baseline."""
-    results: dict[str, list[float]] = {name: [] for name in variants}
-    info = logger.info
-    for _ in range(rounds):
-        for name, function in variants.items():
-            handler = logger.add(function, format="{message}")
-            for _ in range(300):
-                info(MESSAGE)
-            start = time.perf_counter()
-            for _ in range(calls):
-                info(MESSAGE)
-            results[name].append((time.perf_counter() - start) / calls * 1e6)
-            logger.remove(handler)
-    base_name = next(iter(variants))
-    base = statistics.median(results[base_name])
-    print(f"| sink | us/call | minus `{base_name}` |")
-    print("| --- | ---: | ---: |")
-    for name, values in results.items():
-        value = statistics.median(values)
-        print(f"| {name} | {value:.2f} | {value - base:.2f} |")
-    print()
-
-
-def section_steps(port: int) -> None:
-    """The flat path's steps added one at a time, inside loguru (what each costs in situ)."""
-    print("## The fast path's steps, added one at a time inside loguru (median of 11 rounds of 20000 calls)\n")
+def section_steps(port: int, rounds: int = 11, calls: int = 20_000) -> None:
+    """`_format_rfc5424`'s fast path rebuilt one step at a time, inside loguru (what each costs in situ)."""
+    print(
+        f"## The formatter's fast path, one step at a time inside loguru (median of {rounds} rounds of {calls} calls)\n"
+    )
     sink = udp_sink(port, stub=True)
-    formatter = sink._formatter
-    time_text, prefixes = formatter._time, formatter._prefixes
-    fields, msgid = formatter._fields, formatter._msgid
+    parts_cache = sink._formatter._parts
+    send = sink._delivery.send
 
     def noop(message: Any) -> None:
         pass
 
     def lookups(message: Any) -> None:
         record = message.record
-        record["time"], prefixes.get(record["level"].name), record["extra"], record["process"].id
+        record["time"], parts_cache.get(record["level"].name), record["process"].id, record["extra"]
+
+    def key(message: Any) -> None:
+        record = message.record
+        t, level, pid = record["time"], record["level"], record["process"].id
+        parts = parts_cache.get(level.name)
+        _ = parts[0] != (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
+        record["extra"]
 
     def clean(message: Any) -> None:
         record = message.record
-        record["time"], prefixes.get(record["level"].name), record["extra"], record["process"].id
+        t, level, pid = record["time"], record["level"], record["process"].id
+        parts = parts_cache.get(level.name)
+        _ = parts[0] != (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
         message.rstrip("\r\n").isprintable()
+        record["extra"]
 
-    def time_key(message: Any) -> None:
+    def line(message: Any) -> bytes:
         record = message.record
-        t = record["time"]
-        prefixes.get(record["level"].name), record["extra"], record["process"].id
-        message.rstrip("\r\n").isprintable()
-        return (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold) != time_text._key5424
-
-    def line(message: Any) -> None:
-        record = message.record
-        t = record["time"]
-        prefix, _ = prefixes.get(record["level"].name), record["extra"]
+        t, level, pid = record["time"], record["level"], record["process"].id
+        parts = parts_cache.get(level.name)
+        _ = parts[0] != (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
         text = message.rstrip("\r\n")
         text.isprintable()
-        _ = (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold) != time_text._key5424
-        (
-            "%s%s%06d%s %s %d %s - %s"  # noqa: UP031
-            % (
-                prefix,
-                time_text._date_time,
-                t.microsecond,
-                time_text._offset,
-                fields,
-                record["process"].id,
-                msgid,
-                text,
-            )
-        ).encode()
+        record["extra"]
+        return ("%s%06d%s%s" % (parts[1], t.microsecond, parts[3], text)).encode()  # noqa: UP031
+
+    def line_and_send(message: Any) -> None:
+        send(line(message))
 
     _in_loguru(
         {
             "no-op": noop,
-            "+ record lookups": lookups,
+            "+ record lookups (time, level, pid, parts, extra)": lookups,
+            "+ cache key tuple and comparison": key,
             "+ rstrip + isprintable": clean,
-            "+ time-cache key": time_key,
-            "+ the line (%-format, 8 fields) + encode": line,
-        }
-    )
-
-    print("### Building the line: alternatives, inside loguru\n")
-    head = f"{prefixes['INFO']}{time_text._date_time}"  # per level and second
-    tail = f"{time_text._offset} {fields} {os.getpid()} {msgid} - "  # per offset and process id
-    head_bytes, tail_bytes = head.encode(), tail.encode()
-    prefix = prefixes["INFO"]
-
-    def base(message: Any) -> None:
-        message.record["time"], message.rstrip("\r\n")
-
-    def eight_fields(message: Any) -> None:
-        record = message.record
-        t, text = record["time"], message.rstrip("\r\n")
-        (
-            "%s%s%06d%s %s %d %s - %s"  # noqa: UP031
-            % (
-                prefix,
-                time_text._date_time,
-                t.microsecond,
-                time_text._offset,
-                fields,
-                record["process"].id,
-                msgid,
-                text,
-            )
-        ).encode()
-
-    def cached_concat(message: Any) -> None:
-        t, text = message.record["time"], message.rstrip("\r\n")
-        (head + "%06d" % t.microsecond + tail + text).encode()  # noqa: UP031
-
-    def cached_percent(message: Any) -> None:
-        t, text = message.record["time"], message.rstrip("\r\n")
-        ("%s%06d%s%s" % (head, t.microsecond, tail, text)).encode()  # noqa: UP031
-
-    def cached_bytes(message: Any) -> None:
-        t, text = message.record["time"], message.rstrip("\r\n")
-        b"%b%06d%b%b" % (head_bytes, t.microsecond, tail_bytes, text.encode())
-
-    def cached_fstring(message: Any) -> None:
-        t, text = message.record["time"], message.rstrip("\r\n")
-        f"{head}{t.microsecond:06d}{tail}{text}".encode()
-
-    _in_loguru(
-        {
-            "record time + rstrip": base,
-            "%-format of 8 fields (as now)": eight_fields,
-            "cached head/tail, concatenation": cached_concat,
-            "cached head/tail, %-format of 4": cached_percent,
-            "cached head/tail as bytes, bytes %": cached_bytes,
-            "cached head/tail, f-string": cached_fstring,
-        }
+            "+ the line (%-format of 4) + encode": line,
+            "+ Delivery.send, stub socket (2 more frames)": line_and_send,
+            "SyslogSink.write, stub socket (the real code)": sink.write,
+        },
+        rounds,
+        calls,
     )
     sink.stop()
 
 
-def section_background(port: int, count: int = 100_000, runs: int = 3) -> None:
-    print(
-        f"## background=True with a healthy peer: queue depth and drops "
-        f"(TCP to the polling receiver, {runs} runs of {count} messages per row)\n"
-    )
-    import loguru_syslog._background as background
+def _background_run(port: int, producer: str, count: int, queue_size: int) -> tuple[float, int, int, int]:
+    """One run: (us per call, peak queued, dropped, sent). The peak is sampled every 100 calls."""
+    sink = SyslogSink(f"tcp://127.0.0.1:{port}", app_name="bench", background=True, queue_size=queue_size)
+    writer = sink._writer
+    assert writer is not None
+    handler = logger.add(sink, format="{message}")
+    call = logger.info if producer == "logger.info" else sink.write
+    argument = MESSAGE if producer == "logger.info" else captured_message()
+    for _ in range(300):
+        call(argument)
+    peak, elapsed = 0, 0.0
+    for _ in range(count // 100):
+        start = time.perf_counter()
+        for _ in range(100):
+            call(argument)
+        elapsed += time.perf_counter() - start
+        queued = writer.queued
+        if queued > peak:
+            peak = queued
+    logger.remove(handler)  # stop(): sends what is queued
+    stats = sink.stats
+    return elapsed / count * 1e6, peak, stats.dropped, stats.sent
 
-    message = captured_message()
-    original = background._BATCH
-    # (producer, writer batch, queue_size, buffer_size)
-    setups = [
-        ("logger.info", original, 10_000, 1000),
-        ("logger.info", 4096, 10_000, 1000),
-        ("logger.info", original, 10_000, 100),
-        ("sink.write burst", original, 10_000, 1000),
-        ("sink.write burst", original, count, 1000),
-    ]
-    print("| producer | writer batch | queue_size | buffer_size | us/call | peak queued | dropped (all runs) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+
+def section_background(port: int, runs: int, count: int = 100_000) -> None:
+    import loguru_syslog._background as background
+    import loguru_syslog._delivery as delivery
+
+    print(
+        f"## background=True with a healthy peer (TCP to the polling receiver, {count} messages a run, "
+        f"writer batch {background._BATCH}, send batch {delivery._BATCH})\n"
+    )
+    print(f"### logger.info at full speed, default queue_size=10000, buffer_size=1000: {runs} runs\n")
+    print("| run | us/call | peak queued | dropped | sent |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    per_call, peaks, drops = [], [], []
+    for run in range(1, runs + 1):
+        us, peak, dropped, sent = _background_run(port, "logger.info", count, 10_000)
+        per_call.append(us)
+        peaks.append(peak)
+        drops.append(dropped)
+        print(f"| {run} | {us:.2f} | {peak} | {dropped} | {sent} |")
+    print()
+    print(
+        f"Summary: {sum(1 for d in drops if d)} of {runs} runs dropped, {sum(drops)} messages in all "
+        f"({sum(drops) / count / runs:.3%}); us/call median {statistics.median(per_call):.2f}; peak queued "
+        f"min {min(peaks)}, median {statistics.median(peaks):.0f}, max {max(peaks)}; "
+        f"runs with a peak above 5000: {sum(1 for p in peaks if p > 5000)}\n"
+    )
+
+    # The writer needs the GIL back after each syscall (the peer-close check, each send); with the
+    # application thread busy in Python it gets it after sys.getswitchinterval() (5 ms by default).
+    # So a writer turn costs a few switch intervals whatever its size, and the batch size sets how
+    # many messages one turn carries: the previous sizes against the current ones, at two intervals.
+    each = max(runs // 4, 1)
+    current = (background._BATCH, delivery._BATCH)
+    interval = sys.getswitchinterval()
+    setups = [(512, 256, interval), (*current, interval), (512, 256, 0.001), (*current, 0.02)]
+    print(
+        f"### Batch sizes and the GIL switch interval (previous: writer 512, send 256), interleaved: {each} runs each\n"
+    )
+    print(
+        "| writer batch | send batch | switch interval | us/call | peak queued (each run, sorted) "
+        "| runs that dropped | dropped |"
+    )
+    print("| ---: | ---: | ---: | ---: | --- | ---: | ---: |")
+    compared: dict[tuple[int, int, float], list[tuple[float, int, int, int]]] = {setup: [] for setup in setups}
     try:
-        for producer, batch, queue_size, buffer_size in setups:
-            background._BATCH = batch
-            dropped, peak, per_call = 0, 0, []
-            for _ in range(runs):
-                sink = SyslogSink(
-                    f"tcp://127.0.0.1:{port}",
-                    app_name="bench",
-                    background=True,
-                    queue_size=queue_size,
-                    buffer_size=buffer_size,
-                )
-                handler = logger.add(sink, format="{message}")
-                call = logger.info if producer == "logger.info" else sink.write
-                argument = MESSAGE if producer == "logger.info" else message
-                elapsed = 0.0
-                for _ in range(count // 1000):
-                    start = time.perf_counter()
-                    for _ in range(1000):
-                        call(argument)
-                    elapsed += time.perf_counter() - start
-                    peak = max(peak, sink.stats.queued)
-                logger.remove(handler)  # stop(): sends what is queued
-                dropped += sink.stats.dropped
-                per_call.append(elapsed / count * 1e6)
-            print(
-                f"| {producer} | {batch} | {queue_size} | {buffer_size} | {statistics.median(per_call):.2f} "
-                f"| {peak} | {dropped} ({dropped / count / runs:.1%}) |"
-            )
+        for _ in range(each):
+            for (writer_batch, send_batch, switch), results in compared.items():
+                background._BATCH, delivery._BATCH = writer_batch, send_batch
+                sys.setswitchinterval(switch)
+                results.append(_background_run(port, "logger.info", count, 10_000))
     finally:
-        background._BATCH = original
+        background._BATCH, delivery._BATCH = current
+        sys.setswitchinterval(interval)
+    for (writer_batch, send_batch, switch), results in compared.items():
+        peaks = ", ".join(str(peak) for peak in sorted(r[1] for r in results))
+        print(
+            f"| {writer_batch} | {send_batch} | {switch * 1000:g} ms | {statistics.median(r[0] for r in results):.2f} "
+            f"| {peaks} | {sum(1 for r in results if r[2])} | {sum(r[2] for r in results)} |"
+        )
+    print()
+
+    print("### Bursts of bare sink.write() (no loguru in front): 3 runs each\n")
+    print("| producer | queue_size | us/call | peak queued | dropped (all runs) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for queue_size in (10_000, count):
+        results = [_background_run(port, "sink.write", count, queue_size) for _ in range(3)]
+        dropped = sum(r[2] for r in results)
+        print(
+            f"| sink.write burst | {queue_size} | {statistics.median(r[0] for r in results):.2f} "
+            f"| {max(r[1] for r in results)} | {dropped} ({dropped / count / 3:.1%}) |"
+        )
     print()
 
 
@@ -630,14 +500,25 @@ def section_rsyslog(count: int = 100_000) -> None:
     print()
 
 
-SECTIONS = ("cprofile", "parts", "ideas", "insitu", "steps", "background", "rsyslog")
+SECTIONS = ("cprofile", "parts", "insitu", "steps", "background", "rsyslog")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=100_000, help="calls per measurement")
+    parser.add_argument("--calls", type=int, default=100_000, help="calls per measurement (cprofile, parts)")
+    parser.add_argument("--runs", type=int, default=20, help="runs of 100,000 messages in the background section")
     parser.add_argument("--section", choices=SECTIONS, action="append", help="only these sections")
-    args = parser.parse_args()
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny counts everywhere: only checks that every section still runs (the figures mean nothing)",
+    )
+    args = parser.parse_args(argv)
+    # (calls, rounds and calls inside loguru, background runs and messages per run, rsyslog messages)
+    if args.quick:
+        calls, rounds, loguru_calls, runs, count = 1000, 1, 500, 1, 1000
+    else:
+        calls, rounds, loguru_calls, runs, count = args.calls, 0, 20_000, args.runs, 100_000
     logger.remove()
     print(f"loguru-syslog {loguru_syslog.__version__}, Python {sys.version.split()[0]}\n")
     receivers = Receivers(ReceiverSpec(udp=["udp"], tcp=["tcp"]))
@@ -645,19 +526,17 @@ def main() -> None:
         port = receivers.ports["udp"]
         for name in args.section or SECTIONS:
             if name == "cprofile":
-                section_cprofile(port, args.calls)
+                section_cprofile(port, calls)
             elif name == "parts":
-                section_parts(port, args.calls)
-            elif name == "ideas":
-                section_ideas(port, args.calls)
+                section_parts(port, calls)
             elif name == "insitu":
-                section_insitu(port)
+                section_insitu(port, rounds or 9, loguru_calls)
             elif name == "steps":
-                section_steps(port)
+                section_steps(port, rounds or 11, loguru_calls)
             elif name == "background":
-                section_background(receivers.ports["tcp"])
+                section_background(receivers.ports["tcp"], runs, count)
             else:
-                section_rsyslog()
+                section_rsyslog(count)
     finally:
         receivers.stop()
 

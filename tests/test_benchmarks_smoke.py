@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+PROFILE = RUN.parent / "profile_hot_path.py"
 CASES = [
     "loguru-noop",
     "raw-sendto",
@@ -71,3 +72,21 @@ def test_a_missing_rsyslogd_skips_its_case_instead_of_failing(tmp_path: Path) ->
     assert cases["loguru-noop"]["status"] == "ok"
     assert cases["rsyslog-tcp-e2e"]["status"] == "skipped: rsyslogd not found"
     assert "skipped: rsyslogd not found" in done.stdout
+
+
+@pytest.mark.timeout(60)
+def test_the_profile_tool_runs_every_section_against_the_current_internals() -> None:
+    # It reads private attributes of the sink: this catches it falling behind them.
+    done = subprocess.run(
+        [sys.executable, str(PROFILE), "--quick"], capture_output=True, text=True, timeout=55, cwd=RUN.parent
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for heading in (
+        "## cProfile",
+        "## Stages timed alone",
+        "## Inside loguru",
+        "## The formatter's fast path",
+        "## background=True with a healthy peer",
+        "## Into rsyslogd",
+    ):
+        assert heading in done.stdout, heading
