@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import ssl
+import time
 from typing import Any
 
 import pytest
 
-from loguru_syslog import SyslogConfigError, SyslogSink
+from loguru_syslog import SyslogConfigError, SyslogSink, TLSTransport, make_context
 
 
 def log_and_collect(logger: Any, sink: SyslogSink, daemon: Any, texts: list[str], **bind: Any) -> list[dict[str, Any]]:
@@ -85,6 +86,40 @@ def test_mutual_tls_with_a_client_certificate(rsyslog_factory: Any, fresh_logger
     )
     got = log_and_collect(fresh_logger, sink, rsyslog, ["client authenticated"])
     assert got[0]["msg"] == "client authenticated"
+
+
+def test_a_server_refusing_our_client_certificate_is_an_outage_not_silent_loss(
+    rsyslog_factory: Any, fresh_logger: Any, tls_certs: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # TLS 1.3: the server judges the client certificate after the handshake; without
+    # the verdict check in open(), the first message of every connection was lost.
+    rsyslog = rsyslog_factory()
+    rsyslog.add_input(
+        "tls",
+        "tls",
+        cert_file=tls_certs.server_cert_file,
+        key_file=tls_certs.server_key_file,
+        ca_file=tls_certs.ca_file,
+        require_client_cert=True,
+    )
+    rsyslog.start()
+    sink = SyslogSink(
+        f"tls://localhost:{rsyslog.port('tls')}", tls_ca_file=str(tls_certs.ca_file), backoff_min=0.01, backoff_max=0.02
+    )
+    fresh_logger.add(sink, format="{message}", catch=False)
+    for i in range(10):
+        fresh_logger.info(f"no client certificate {i}")
+        time.sleep(0.03)  # past the backoff: every call tries to connect again
+    stats = sink.stats
+    assert stats.sent == 0 and stats.buffered == 10 and stats.errors >= 5
+    assert capsys.readouterr().err.count("loguru-syslog: cannot send to") == 1
+    assert rsyslog.messages() == []
+    # The refusal is seen by open() itself, not by luck on the next send (on a
+    # remote link the alert may come after the first message has gone).
+    transport = TLSTransport("localhost", rsyslog.port("tls"), context=make_context(ca_file=str(tls_certs.ca_file)))
+    with pytest.raises(OSError):
+        transport.open()
+    transport.close()
 
 
 def test_tls_with_a_user_ssl_context_and_server_name(rsyslog_factory: Any, fresh_logger: Any, tls_certs: Any) -> None:

@@ -249,13 +249,12 @@ class Delivery:
         if self._ever_connected:
             self.reconnects += 1
         self._ever_connected = True
-        if self._in_outage:
-            self._in_outage = False
-            dropped, self._outage_dropped = self._outage_dropped, 0
-            if dropped and self._dropped_notice is not None:
-                # Before the survivors: it speaks of older messages than theirs.
-                self._backlog.appendleft(self._dropped_notice(dropped))
-        self._outage_dropped = 0
+        dropped, self._outage_dropped = self._outage_dropped, 0
+        if self._in_outage and dropped and self._dropped_notice is not None:
+            # Before the survivors: it speaks of older messages than theirs. The
+            # outage itself ends at the first message that goes out (_sent_ok):
+            # a peer that accepts connections but fails every send is one outage.
+            self._backlog.appendleft(self._dropped_notice(dropped))
         return True
 
     def _failed(self, exc: BaseException, connecting: bool = False) -> None:
@@ -305,9 +304,11 @@ class Delivery:
         """After a successful send: the failure streak, and a datagram outage, are over."""
         self._failures = self._delays = 0
         self._refused = False
-        if self._in_outage and self.transport.datagram and time.monotonic() - self._last_failure > self._backoff_max:
-            # A datagram transport never reconnects, so its outage ends after a
-            # quiet spell: a later one is reported again.
+        if self._in_outage and (
+            not self.transport.datagram or time.monotonic() - self._last_failure > self._backoff_max
+        ):
+            # A datagram socket never reconnects and reports refusals late, so
+            # its outage ends after a quiet spell; a stream's at the first success.
             self._in_outage = False
 
     def _shrink_head(self) -> None:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import select
 import socket
 import ssl
+import time
 
 from ._errors import SyslogConfigError
 from ._sockets import connect
 from ._tcp import TCPTransport
 from ._udp import DEFAULT_TIMEOUT
+
+#: How long open() waits, at most, for a TLS 1.3 server's verdict on our certificate.
+VERDICT_WAIT = 0.2
 
 
 def make_context(
@@ -77,6 +82,8 @@ class TLSTransport(TCPTransport):
             sock.settimeout(self.timeout)
             sock.do_handshake()
             sock.setblocking(False)
+            if sock.version() == "TLSv1.3":
+                _await_verdict(sock, min(self.timeout, VERDICT_WAIT))
         except BaseException:
             sock.close()
             raise
@@ -95,3 +102,26 @@ class TLSTransport(TCPTransport):
 
     def forget(self) -> None:
         super().close()  # no close_notify: the parent's session is still in use
+
+
+def _await_verdict(sock: ssl.SSLSocket, wait: float) -> None:
+    """Raise if a TLS 1.3 server refuses the connection right after the handshake.
+
+    In TLS 1.3 the server judges the client certificate after the client's
+    handshake has completed: a refusal (or a missing certificate) arrives as an
+    alert on the first read, and the first message sent would be lost. Its first
+    record is either session tickets (accepted) or that alert, so wait briefly for
+    it; a server that sends nothing within `wait` is taken to have accepted.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([sock], [], [], remaining)[0]:
+            return
+        try:
+            data = sock.recv(1)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return  # a session ticket, processed: the server goes on with us
+        if data == b"":
+            raise ConnectionResetError("the server closed the connection after the TLS handshake")
+        return  # application data from a syslog server: unusual, but not a refusal
