@@ -101,19 +101,19 @@ class SyslogSink:
         `sources` records where each value came from (for the `check` command).
         """
         parsed = _parse_address(address)
+        if parsed is not None:  # unknown or bad query parameters: an error naming "address?key"
+            check_query(parsed, "address", skip=frozenset(given))
         values: dict[str, Any] = {}
         for name, option in OPTIONS.items():
             if name in given:
                 values[name] = option.parse(given[name], sources.get(name, name))
                 sources.setdefault(name, "argument")
             elif parsed is not None and name in parsed.query and option.textual:
-                values[name] = option.parse(parsed.query[name], f"{name} (URL query parameter)")
+                values[name] = option.parse(parsed.query[name], f"address?{name}")
                 sources[name] = "URL query"
             else:
                 values[name] = None if option.default is None else option.parse(option.default, name)
                 sources.setdefault(name, "default")
-        if parsed is not None:
-            check_query(parsed, "address", skip=frozenset(given))  # unknown: an error naming the closest one
         if values["backoff_max"] < values["backoff_min"]:
             raise SyslogConfigError("backoff_max", values["backoff_max"], f">= backoff_min ({values['backoff_min']})")
 
