@@ -301,3 +301,10 @@ def test_severity_names_of_builtin_levels_are_case_insensitive_in_the_table() ->
     assert sink.severity_for("AUDIT", 45) == 3
     with pytest.raises(SyslogConfigError, match="level numbers are >= 0"):
         sink_and_wire(severities="-5=debug")
+
+
+def test_a_misspelt_facility_or_severity_gets_a_suggestion() -> None:
+    with pytest.raises(SyslogConfigError, match="did you mean local0"):
+        sink_and_wire(facility="locl0")
+    with pytest.raises(SyslogConfigError, match=r"severities\['INFO'\]='warnig' is invalid: did you mean warning"):
+        sink_and_wire(severities={"INFO": "warnig"})

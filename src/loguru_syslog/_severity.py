@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from bisect import bisect_right
 from typing import Mapping, Union
 
@@ -72,7 +73,9 @@ def _parse_code(value: object, name: str, names: dict[str, int], high: int) -> i
             return names[text]
         if text.isdigit() and 0 <= int(text) <= high:
             return int(text)
-    raise SyslogConfigError(name, value, f"use a number 0..{high} or one of {', '.join(names)}")
+    guess = difflib.get_close_matches(str(value).strip().lower(), list(names), n=1)
+    hint = f"did you mean {guess[0]}? " if guess else ""
+    raise SyslogConfigError(name, value, f"{hint}use a number 0..{high} or one of {', '.join(names)}")
 
 
 def parse_facility(value: object, name: str = "facility") -> int:
