@@ -169,7 +169,7 @@ class _Sockets:
         while not self._stopping.is_set():
             try:
                 self.received[name] += len(sock.recv(RECV_SIZE))
-            except TimeoutError:
+            except socket.timeout:  # TimeoutError from 3.10 on; not a subclass of it on 3.9
                 continue
             except OSError:
                 return

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import socket
 import sys
 import threading
 import time
@@ -26,6 +27,8 @@ from ._transport import PartialSendError, Transport
 
 #: Datagram sizes tried, largest first, when the socket says EMSGSIZE.
 _DATAGRAM_SIZES = (65507, 32768, 16384, 8192, 4096, 2048, 1024, 480)
+#: What a timed-out socket operation raises (socket.timeout is TimeoutError from 3.10 on).
+_TIMEOUTS = (TimeoutError, socket.timeout)
 #: Messages handed to one `send_many` while draining the buffer.
 _BATCH = 4096
 
@@ -260,7 +263,7 @@ class Delivery:
     def _failed(self, exc: BaseException, connecting: bool = False) -> None:
         """Account for a failed open/send; decide when to try again."""
         self.errors += 1
-        if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "cause", None), TimeoutError):
+        if isinstance(exc, _TIMEOUTS) or isinstance(getattr(exc, "cause", None), _TIMEOUTS):
             # This call has waited its timeout already: no reconnect in it (no call
             # waits much longer than the timeout); the next call will.
             self._call_deadline = 0.0
