@@ -80,6 +80,7 @@ import ctypes
 import dataclasses
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -262,14 +263,37 @@ def _unix_listeners() -> list[_Listener]:
     return listeners
 
 
+def _ephemeral_low() -> int:
+    """The first port the kernel hands to client sockets (Linux default 32768)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def _free_port(inp: Input) -> int:
-    """A port that is free now for the input's protocol and address family."""
+    """A port that is free now for the input's protocol and address family.
+
+    Taken below the ephemeral range: a port from bind(0) is one the kernel may give
+    to any client socket (ours included) before the daemon binds it, and syslog-ng
+    then exits with "Address already in use". Below the range only explicit binds
+    compete, and start() picks again if one wins.
+    """
     family = socket.AF_INET6 if ":" in inp.host else socket.AF_INET
     kind = socket.SOCK_DGRAM if inp.is_udp else socket.SOCK_STREAM
-    with socket.socket(family, kind) as sock:
+    high = min(_ephemeral_low(), 65536) - 1
+    for _ in range(100):
+        port = random.randint(max(1024, high - 12000), high)
+        with socket.socket(family, kind) as sock:
+            try:
+                sock.bind((inp.host, port))
+            except OSError:
+                continue
+            return port
+    with socket.socket(family, kind) as sock:  # a crowded range: let the kernel choose
         sock.bind((inp.host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        free: int = sock.getsockname()[1]
+        return free
 
 
 # Loaded here, in the parent: loading a library between fork and exec can deadlock.
@@ -475,9 +499,15 @@ class SyslogDaemon(abc.ABC):
             self._launch(binary)
             try:
                 stolen = self._wait_listening(timeout)
-            except DaemonError:
+            except DaemonError as exc:
                 self._terminate(timeout)  # a daemon that never got ready must not linger
-                raise
+                if attempt == attempts or "already in use" not in str(exc):
+                    raise
+                # syslog-ng exits when a port was taken between our pick and its bind.
+                stolen = [inp for inp in self.inputs.values() if inp.is_network and not inp.fixed_port]
+                for inp in stolen:
+                    inp.port = 0
+                continue
             if not stolen:
                 self._started_once = True
                 return
