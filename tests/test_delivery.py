@@ -108,16 +108,20 @@ def test_peer_down_at_start_costs_a_few_attempts_not_one_per_message() -> None:
 def test_backoff_grows_exponentially_with_jitter_up_to_the_maximum() -> None:
     transport = FlakyTransport(up=False)
     sink = SyslogSink(transport, backoff_min=0.01, backoff_max=0.08)
-    delays = []
+    windows = []
     for _ in range(7):
-        sink._delivery._retry_at = 0.0  # make the next write try now, and see the delay it sets
-        sink._delivery.send_many([])
-        sink.write(make_message("x"))
-        delays.append(sink._delivery.retry_delay())
+        sink._delivery._retry_at = 0.0  # make the next attempt happen now, and see the delay it sets
+        before = time.monotonic()
+        sink._delivery.send_many([])  # one failed connect: it sets the next retry time
+        after = time.monotonic()
+        retry_at = sink._delivery._retry_at
+        # The delay chosen lies between these two, whatever the machine's load.
+        windows.append((retry_at - after, retry_at - before))
     # failures 1.. -> nominal 0.01, 0.02, 0.04, 0.08, 0.08 ...; jitter keeps each within [1/2, 1] of it
-    nominal = [min(0.08, 0.01 * 2**i) for i in range(len(delays))]
-    for got, expected in zip(delays, nominal):
-        assert expected / 2 - 0.005 <= got <= expected + 0.005
+    nominal = [min(0.08, 0.01 * 2**i) for i in range(len(windows))]
+    for (low, high), expected in zip(windows, nominal):
+        assert low <= expected and high >= expected / 2, (low, high, expected)
+    assert transport.opens == 7
 
 
 def test_stop_delivers_what_waits_when_the_peer_is_back() -> None:
