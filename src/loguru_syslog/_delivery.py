@@ -280,7 +280,6 @@ class Delivery:
                 self._report_outage(exc)
                 return
         self._connected = False
-        self._connected = False
         self._close_transport()
         self._failures += 1
         if self._failures == 1 and not connecting:

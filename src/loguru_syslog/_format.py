@@ -188,15 +188,7 @@ class Formatter:
         if self._sd is not None:
             sd = self._sd.render(extra)
         head = "%s%06d%s%s " % (parts[1], t.microsecond, parts[2], msgid)  # noqa: UP031
-        body = f" {self._bom}{text}"
-        line = head + sd + body
-        try:
-            data = line.encode()
-        except UnicodeEncodeError:
-            data = self._repair(line)
-        if len(data) > self._max:
-            return self._truncate(head, sd, body)
-        return data
+        return self._finish(head, f" {self._bom}{text}", sd)
 
     def _format_bsd(self, message: str, record: Mapping[str, Any]) -> bytes:
         # rfc3164 and local differ only in self._fields ("HOSTNAME TAG" or "TAG").
@@ -214,24 +206,28 @@ class Formatter:
 
     def _format_pri(self, message: str, record: Mapping[str, Any]) -> bytes:
         level = record["level"]
-        prefix = self._prefixes.get(level.name) or self._prefix(level)
+        prefix = self._prefix(level)
         text = message.rstrip("\r\n")
         if not text.isprintable():
             text = self._clean(text)
         return self._finish(prefix, text)
 
-    def _finish(self, head: str, text: str) -> bytes:
-        line = head + text
+    def _finish(self, head: str, text: str, sd: str = "") -> bytes:
+        """head + sd + text, encoded; cut at the end when longer than max_message_size."""
+        line = head + sd + text
         try:
             data = line.encode()
-        except UnicodeEncodeError:
+        except UnicodeEncodeError:  # a safety net: _clean() already escaped lone surrogates
             data = self._repair(line)
-        return data if len(data) <= self._max else self._truncate(head, "", text)
+        return data if len(data) <= self._max else self._truncate(head, sd, text)
 
     # -- once per second, per level, or when something goes wrong ----------------------------
 
     def _prefix(self, level: Any) -> str:
-        """<PRI> (and the version for rfc5424) for a level, from the severity table."""
+        """<PRI> (and the version for rfc5424) for a level, from the severity table, cached."""
+        prefix = self._prefixes.get(level.name)
+        if prefix is not None:
+            return prefix
         if len(self._prefixes) >= _CACHE_SIZE:
             self._prefixes.clear()
         if isinstance(level, _Level):
@@ -249,7 +245,7 @@ class Formatter:
 
     def _rfc5424_parts(self, level: Any, t: datetime, pid: int, key: tuple[Any, ...]) -> tuple[Any, ...]:
         """(key, PRI VERSION DATE "T" TIME ".", OFFSET ... PROCID SP, the same + MSGID SP NIL-SD SP)."""
-        prefix = self._prefixes.get(level.name) or self._prefix(level)
+        prefix = self._prefix(level)
         offset = t.utcoffset()
         if offset is None:  # a naive time from logger.patch: it is local time
             offset = t.astimezone().utcoffset() or _ZERO
@@ -259,7 +255,7 @@ class Formatter:
 
     def _bsd_parts(self, level: Any, t: datetime, pid: int, key: tuple[Any, ...]) -> tuple[Any, ...]:
         """(key, "<PRI>Mmm dd hh:mm:ss [HOSTNAME ]TAG[PID]: "): English month, space-padded day."""
-        prefix = self._prefixes.get(level.name) or self._prefix(level)
+        prefix = self._prefix(level)
         stamp = f"{_MONTHS[t.month]} {t.day:2d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
         return self._remember(level.name, (key, f"{prefix}{stamp} {self._fields}[{pid}]: "))
 

@@ -18,8 +18,6 @@ from ._options import OPTIONS
 from ._severity import SeverityMapping, SeverityTable
 from ._structured import StructuredData
 from ._transport import Transport
-from ._udp import UDPTransport
-from ._unix import UnixTransport
 
 AddressLike = Union[str, "tuple[str, int]", Transport, None]
 # Options that only mean something for some transports.
@@ -281,8 +279,6 @@ def _check_applicable(
         for name in _TLS_OPTIONS:
             if name in set_here:
                 raise SyslogConfigError(name, values[name], "only for tls:// addresses")
-    datagram = isinstance(transport, UDPTransport) or (
-        isinstance(transport, UnixTransport) and transport.kind == "dgram"
-    )
-    if "framing" in set_here and (datagram or parsed.scheme in ("stdout", "stderr")):
+    # Known before connecting: UDP and unixgram:// are datagrams; unix:// may become a stream.
+    if "framing" in set_here and (transport.datagram or parsed.scheme in ("stdout", "stderr")):
         raise SyslogConfigError("framing", values["framing"], "only for stream transports (tcp, tls, unix streams)")

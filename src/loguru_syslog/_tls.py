@@ -6,7 +6,6 @@ import os
 import select
 import socket
 import ssl
-import time
 
 from ._errors import SyslogConfigError
 from ._sockets import connect
@@ -113,15 +112,12 @@ def _await_verdict(sock: ssl.SSLSocket, wait: float) -> None:
     record is either session tickets (accepted) or that alert, so wait briefly for
     it; a server that sends nothing within `wait` is taken to have accepted.
     """
-    deadline = time.monotonic() + wait
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([sock], [], [], remaining)[0]:
-            return
-        try:
-            data = sock.recv(1)
-        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-            return  # a session ticket, processed: the server goes on with us
-        if data == b"":
-            raise ConnectionResetError("the server closed the connection after the TLS handshake")
-        return  # application data from a syslog server: unusual, but not a refusal
+    if not select.select([sock], [], [], wait)[0]:
+        return
+    try:
+        data = sock.recv(1)
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+        return  # a session ticket, processed: the server goes on with us
+    if data == b"":
+        raise ConnectionResetError("the server closed the connection after the TLS handshake")
+    # Application data from a syslog server: unusual, but not a refusal.
