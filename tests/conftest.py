@@ -90,6 +90,22 @@ def fresh_logger() -> Iterator[Any]:
     logger.remove()
 
 
+def started(daemon: Any, name: str, kind: str, **options: Any) -> Any:
+    """`daemon` (from a daemon factory) with one input, started."""
+    daemon.add_input(name, kind, **options)
+    daemon.start()
+    return daemon
+
+
+def tls_input(certs: Any, *, require_client_cert: bool = False) -> dict[str, Any]:
+    """The add_input() options of a TLS input with the test CA's server certificate
+    (and, with `require_client_cert`, that CA to verify clients)."""
+    options: dict[str, Any] = {"cert_file": certs.server_cert_file, "key_file": certs.server_key_file}
+    if require_client_cert:
+        options.update(ca_file=certs.ca_file, require_client_cert=True)
+    return options
+
+
 def ensure_level(logger: Any, name: str, no: int) -> None:
     """Add a custom level once (loguru's level registry outlives logger.remove())."""
     try:

@@ -11,6 +11,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from conftest import started, tls_input
 from loguru_syslog import _address, _sink
 from loguru_syslog._cli import main, option_flags
 from loguru_syslog._options import OPTIONS
@@ -70,9 +71,7 @@ def rows(stdout: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("kind", ["udp", "tcp"])
 def test_check_against_rsyslog(rsyslog_factory: Any, kind: str) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("net", kind)
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "net", kind)
     env = {
         "SYSLOG_URL": f"{rsyslog.url('net')}?facility=local0&app_name=from-url",
         "SYSLOG_APP_NAME": "from-variable",
@@ -101,9 +100,7 @@ def test_check_against_rsyslog(rsyslog_factory: Any, kind: str) -> None:
 
 
 def test_check_tls_with_the_ca_from_the_environment(rsyslog_factory: Any, tls_certs: Any) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("sec", "tls", cert_file=tls_certs.server_cert_file, key_file=tls_certs.server_key_file)
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "sec", "tls", **tls_input(tls_certs))
     url = f"tls://localhost:{rsyslog.port('sec')}"
 
     untrusted = run("check", env={"SYSLOG_URL": url})
@@ -154,9 +151,7 @@ def test_check_to_stdout_shows_the_messages() -> None:
 
 
 def test_send_to_rsyslog_like_logger(rsyslog_factory: Any) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("net", "udp")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "net", "udp")
     env = {"SYSLOG_URL": rsyslog.url("net"), "SYSLOG_FACILITY": "local1", "SYSLOG_APP_NAME": "cron-job"}
     done = run("send", "--level", "warning", "--facility", "local2", "backup took 3 h", env=env)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")

@@ -22,6 +22,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from conftest import started, tls_input
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
@@ -414,9 +416,7 @@ def test_background_writer_needs_no_daemon() -> None:
 
 
 def test_quickstart_into_rsyslog(rsyslog_factory: Any) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("udp", "udp")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "udp", "udp")
     run_example("quickstart.py", rsyslog.url("udp"))
     got = rsyslog.wait_for(len(QUICKSTART))
     assert [(m["facility"], m["severity"], m["app_name"]) for m in got] == [
@@ -428,16 +428,7 @@ def test_quickstart_into_rsyslog(rsyslog_factory: Any) -> None:
 
 
 def test_tls_client_cert_into_rsyslog(rsyslog_factory: Any, tls_certs: Any) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input(
-        "tls",
-        "tls",
-        cert_file=tls_certs.server_cert_file,
-        key_file=tls_certs.server_key_file,
-        ca_file=tls_certs.ca_file,
-        require_client_cert=True,
-    )
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tls", "tls", **tls_input(tls_certs, require_client_cert=True))
     run_example(
         "tls_client_cert.py",
         *("--host", "localhost", "--port", str(rsyslog.port("tls")), "--ca", str(tls_certs.ca_file)),

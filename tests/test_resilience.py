@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import make_message
+from conftest import make_message, started, tls_input
 from loguru_syslog import SyslogSink
 
 
@@ -22,9 +22,7 @@ from loguru_syslog import SyslogSink
 def test_idle_connection_to_a_restarted_daemon_loses_nothing(
     rsyslog_factory: Any, fresh_logger: Any, sig: int, framing: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tcp", "tcp")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tcp", "tcp")
     sink = SyslogSink(rsyslog.url("tcp"), framing=framing)
     fresh_logger.add(sink, format="{message}", catch=False)
     fresh_logger.info("before")
@@ -42,9 +40,7 @@ def test_idle_connection_to_a_restarted_daemon_loses_nothing(
 def test_messages_logged_while_the_daemon_is_down_arrive_after_it_is_back(
     rsyslog_factory: Any, fresh_logger: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tcp", "tcp")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tcp", "tcp")
     sink = SyslogSink(rsyslog.url("tcp"), backoff_min=0.05, backoff_max=0.2)
     fresh_logger.add(sink, format="{message}", catch=False)
     fresh_logger.info("up")
@@ -64,9 +60,7 @@ def test_messages_logged_while_the_daemon_is_down_arrive_after_it_is_back(
 def test_peer_down_at_start_then_buffered_messages_arrive_in_order_and_drops_are_reported(
     rsyslog_factory: Any, fresh_logger: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tcp", "tcp")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tcp", "tcp")
     url = rsyslog.url("tcp")
     rsyslog.stop()  # the port is known and nobody listens
     sink = SyslogSink(url, timeout=1, buffer_size=500, backoff_min=0.2, backoff_max=0.2)
@@ -158,9 +152,7 @@ def _child_logs(logger: Any, worker: int) -> None:
 def test_forked_children_open_their_own_connections_and_no_frame_is_garbled(
     rsyslog_factory: Any, fresh_logger: Any
 ) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tcp", "tcp")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tcp", "tcp")
     sink = SyslogSink(rsyslog.url("tcp"))
     fresh_logger.add(sink, format="{message}", catch=False)
     fresh_logger.info("parent before fork")  # the parent is connected when it forks
@@ -189,9 +181,7 @@ def test_forked_children_open_their_own_connections_and_no_frame_is_garbled(
 def test_background_writer_delivers_everything_at_remove(
     rsyslog_factory: Any, fresh_logger: Any, transport: str
 ) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("net", transport)
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "net", transport)
     count = 20_000 if transport == "tcp" else 2_000  # UDP has no flow control: keep it lossless
     sink = SyslogSink(rsyslog.url("net"), background=True, queue_size=count)
     fresh_logger.add(sink, format="{message}", catch=False)
@@ -218,9 +208,7 @@ def test_background_queue_is_bounded_and_counts_drops() -> None:
 
 
 def test_background_writer_with_loguru_enqueue(rsyslog_factory: Any, fresh_logger: Any) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tcp", "tcp")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tcp", "tcp")
     sink = SyslogSink(rsyslog.url("tcp"), background=True)
     fresh_logger.add(sink, format="{message}", enqueue=True, catch=False)
     for i in range(500):
@@ -272,9 +260,7 @@ def test_a_dns_lookup_that_hangs_is_bounded_by_the_timeout(fresh_logger: Any, mo
 def test_idle_tls_connection_to_a_restarted_daemon_loses_nothing(
     rsyslog_factory: Any, fresh_logger: Any, tls_certs: Any
 ) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tls", "tls", cert_file=tls_certs.server_cert_file, key_file=tls_certs.server_key_file)
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tls", "tls", **tls_input(tls_certs))
     sink = SyslogSink(f"tls://localhost:{rsyslog.port('tls')}", tls_ca_file=str(tls_certs.ca_file))
     fresh_logger.add(sink, format="{message}", catch=False)
     fresh_logger.info("before")
@@ -306,9 +292,7 @@ def test_udp_to_a_dead_port_is_reported_once_and_counted(fresh_logger: Any, caps
 def test_background_with_a_small_buffer_drops_nothing_while_the_peer_is_up(
     rsyslog_factory: Any, fresh_logger: Any
 ) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tcp", "tcp")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tcp", "tcp")
     sink = SyslogSink(rsyslog.url("tcp"), background=True, buffer_size=10)
     fresh_logger.add(sink, format="{message}", catch=False)
     for i in range(3000):

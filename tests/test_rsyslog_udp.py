@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ensure_level
+from conftest import ensure_level, started
 from loguru_syslog import SyslogSink
 
 LEVELS = [("TRACE", 7), ("DEBUG", 7), ("INFO", 6), ("SUCCESS", 5), ("WARNING", 4), ("ERROR", 3), ("CRITICAL", 2)]
@@ -18,9 +18,7 @@ LEVELS = [("TRACE", 7), ("DEBUG", 7), ("INFO", 6), ("SUCCESS", 5), ("WARNING", 4
 def test_rsyslog_decodes_every_level_custom_levels_and_extras(
     rsyslog_factory: Any, fresh_logger: Any, host: str
 ) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("udp", "udp", host=host)
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "udp", "udp", host=host)
     url = f"udp://[{host}]:{rsyslog.port('udp')}" if ":" in host else f"udp://{host}:{rsyslog.port('udp')}"
     sink = SyslogSink(url, facility="local3", app_name="billing", hostname="web-1")
     fresh_logger.add(sink, format="{message}", level="TRACE", catch=False)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from conftest import started, tls_input
 from loguru_syslog import SyslogConfigError, SyslogSink, TLSTransport, make_context
 
 
@@ -21,9 +22,7 @@ def log_and_collect(logger: Any, sink: SyslogSink, daemon: Any, texts: list[str]
 
 @pytest.mark.parametrize("framing", ["octet-counting", "lf"])
 def test_tcp_both_framings_into_rsyslog(rsyslog_factory: Any, fresh_logger: Any, framing: str) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tcp", "tcp")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tcp", "tcp")
     sink = SyslogSink(rsyslog.url("tcp"), framing=framing, app_name="api", facility="daemon")
     texts = [f"message {i} ✓ with spaces" for i in range(50)] + ["multi\nline"]
     got = log_and_collect(fresh_logger, sink, rsyslog, texts, request_id="r-1")
@@ -37,27 +36,21 @@ def test_tcp_both_framings_into_rsyslog(rsyslog_factory: Any, fresh_logger: Any,
 
 
 def test_octet_counting_carries_newlines_when_asked(rsyslog_factory: Any, fresh_logger: Any) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tcp", "tcp")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tcp", "tcp")
     sink = SyslogSink(rsyslog.url("tcp"), keep_newlines=True)
     got = log_and_collect(fresh_logger, sink, rsyslog, ["first\nsecond", "after"])
     assert [m["msg"] for m in got] == ["first\nsecond", "after"]
 
 
 def test_lf_framing_never_splits_a_message_even_with_keep_newlines(rsyslog_factory: Any, fresh_logger: Any) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tcp", "tcp")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tcp", "tcp")
     sink = SyslogSink(rsyslog.url("tcp"), framing="lf", keep_newlines=True)
     got = log_and_collect(fresh_logger, sink, rsyslog, ["first\nsecond", "after"])
     assert [m["msg"] for m in got] == ["first second", "after"]
 
 
 def test_tls_verified_against_the_ca(rsyslog_factory: Any, fresh_logger: Any, tls_certs: Any) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tls", "tls", cert_file=tls_certs.server_cert_file, key_file=tls_certs.server_key_file)
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tls", "tls", **tls_input(tls_certs))
     url = f"tls://localhost:{rsyslog.port('tls')}"
     sink = SyslogSink(url, tls_ca_file=str(tls_certs.ca_file), app_name="secure")
     got = log_and_collect(fresh_logger, sink, rsyslog, ["over tls 1", "over tls 2"], user="u")
@@ -68,16 +61,7 @@ def test_tls_verified_against_the_ca(rsyslog_factory: Any, fresh_logger: Any, tl
 
 
 def test_mutual_tls_with_a_client_certificate(rsyslog_factory: Any, fresh_logger: Any, tls_certs: Any) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input(
-        "tls",
-        "tls",
-        cert_file=tls_certs.server_cert_file,
-        key_file=tls_certs.server_key_file,
-        ca_file=tls_certs.ca_file,
-        require_client_cert=True,
-    )
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tls", "tls", **tls_input(tls_certs, require_client_cert=True))
     sink = SyslogSink(
         f"tls://localhost:{rsyslog.port('tls')}",
         tls_ca_file=str(tls_certs.ca_file),
@@ -93,16 +77,7 @@ def test_a_server_refusing_our_client_certificate_is_an_outage_not_silent_loss(
 ) -> None:
     # TLS 1.3: the server judges the client certificate after the handshake; without
     # the verdict check in open(), the first message of every connection was lost.
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input(
-        "tls",
-        "tls",
-        cert_file=tls_certs.server_cert_file,
-        key_file=tls_certs.server_key_file,
-        ca_file=tls_certs.ca_file,
-        require_client_cert=True,
-    )
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tls", "tls", **tls_input(tls_certs, require_client_cert=True))
     sink = SyslogSink(
         f"tls://localhost:{rsyslog.port('tls')}", tls_ca_file=str(tls_certs.ca_file), backoff_min=0.01, backoff_max=0.02
     )
@@ -123,9 +98,7 @@ def test_a_server_refusing_our_client_certificate_is_an_outage_not_silent_loss(
 
 
 def test_tls_with_a_user_ssl_context_and_server_name(rsyslog_factory: Any, fresh_logger: Any, tls_certs: Any) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tls", "tls", cert_file=tls_certs.server_cert_file, key_file=tls_certs.server_key_file)
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tls", "tls", **tls_input(tls_certs))
     context = ssl.create_default_context(cafile=str(tls_certs.ca_file))
     # Connect by IP address, verify the name the certificate carries.
     sink = SyslogSink(f"tls://127.0.0.1:{rsyslog.port('tls')}", tls_context=context, tls_server_name="localhost")
@@ -140,9 +113,7 @@ def test_wrong_ca_is_refused_counted_reported_once_and_never_raises(
 
     other_ca = tmp_path / "other-ca.pem"
     trustme.CA().cert_pem.write_to_path(str(other_ca))
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tls", "tls", cert_file=tls_certs.server_cert_file, key_file=tls_certs.server_key_file)
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tls", "tls", **tls_input(tls_certs))
     sink = SyslogSink(f"tls://localhost:{rsyslog.port('tls')}", tls_ca_file=str(other_ca), stop_timeout=1)
     fresh_logger.add(sink, format="{message}", catch=False)
     for i in range(20):
@@ -158,9 +129,7 @@ def test_wrong_ca_is_refused_counted_reported_once_and_never_raises(
 
 
 def test_tls_verification_can_be_turned_off_explicitly(rsyslog_factory: Any, fresh_logger: Any, tls_certs: Any) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("tls", "tls", cert_file=tls_certs.server_cert_file, key_file=tls_certs.server_key_file)
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "tls", "tls", **tls_input(tls_certs))
     sink = SyslogSink(f"tls://127.0.0.1:{rsyslog.port('tls')}", tls_verify=False)
     got = log_and_collect(fresh_logger, sink, rsyslog, ["unverified"])
     assert got[0]["msg"] == "unverified"
@@ -168,9 +137,7 @@ def test_tls_verification_can_be_turned_off_explicitly(rsyslog_factory: Any, fre
 
 @pytest.mark.parametrize("scheme", ["unix", "unixgram"])
 def test_unix_datagram_with_the_local_header(rsyslog_factory: Any, fresh_logger: Any, scheme: str) -> None:
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("log", "unix-dgram")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "log", "unix-dgram")
     sink = SyslogSink(f"{scheme}://{rsyslog.path('log')}", app_name="worker", facility="local1")
     assert sink.header == "local"
     fresh_logger.add(sink, format="{message}", level="TRACE", catch=False)
@@ -185,9 +152,7 @@ def test_unix_datagram_with_the_local_header(rsyslog_factory: Any, fresh_logger:
 
 @pytest.mark.parametrize("scheme", ["unix", "unixstream"])
 def test_unix_stream_into_syslog_ng(syslog_ng_factory: Any, fresh_logger: Any, scheme: str) -> None:
-    ng = syslog_ng_factory()
-    ng.add_input("log", "unix-stream")
-    ng.start()
+    ng = started(syslog_ng_factory(), "log", "unix-stream")
     sink = SyslogSink(f"{scheme}://{ng.path('log')}", app_name="worker")
     got = log_and_collect(fresh_logger, sink, ng, ["one", "two\nlines", "three"])
     assert [(m["msg"], m["app_name"], m["severity"]) for m in got] == [
@@ -198,9 +163,7 @@ def test_unix_stream_into_syslog_ng(syslog_ng_factory: Any, fresh_logger: Any, s
 
 
 def test_unix_datagram_too_large_is_shrunk_not_lost(rsyslog_factory: Any, fresh_logger: Any) -> None:
-    rsyslog = rsyslog_factory(max_message_size=1 << 20)
-    rsyslog.add_input("log", "unix-dgram")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(max_message_size=1 << 20), "log", "unix-dgram")
     # Larger than any datagram the socket takes (net.core.wmem_default, ~208 KiB).
     sink = SyslogSink(f"unixgram://{rsyslog.path('log')}", max_message_size=1 << 23)
     fresh_logger.add(sink, format="{message}", catch=False)
@@ -228,9 +191,7 @@ def test_default_address_is_the_first_local_socket_dirs_and_files_skipped(
 ) -> None:
     from loguru_syslog import _address, _sink
 
-    rsyslog = rsyslog_factory()
-    rsyslog.add_input("log", "unix-dgram")
-    rsyslog.start()
+    rsyslog = started(rsyslog_factory(), "log", "unix-dgram")
     directory, plain = tmp_path / "dir", tmp_path / "file"
     directory.mkdir()
     plain.write_text("")
