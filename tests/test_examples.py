@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import started, tls_input
+from conftest import UdpReceiver, started, tls_input
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -64,26 +64,6 @@ def run_example(name: str, *args: str, env: dict[str, str] | None = None, check:
 
 
 # -- loopback receivers ------------------------------------------------------------------------
-
-
-class UdpReceiver:
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"udp://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def receive(self, count: int, timeout: float = 5.0) -> list[bytes]:
-        self.sock.settimeout(timeout)
-        return [self.sock.recv(1 << 16) for _ in range(count)]
-
-    def pending(self) -> list[bytes]:
-        self.sock.setblocking(False)
-        out = []
-        try:
-            while True:
-                out.append(self.sock.recv(1 << 16))
-        except BlockingIOError:
-            return out
 
 
 class StreamReceiver:
