@@ -6,22 +6,39 @@ Usage::
     from loguru_syslog import SyslogSink
 
     logger.add(SyslogSink("udp://logs.example.com:514", facility="local0"), format="{message}")
+
+The transport toolkit (for transports of your own): `Transport`, `SocketTransport`
+with the bounded socket helpers `connect` and `connect_socket`, the framers
+`octet_counting` and `lf`, and `MemoryTransport` for tests.
 """
 
+from ._config import SyslogConfig
+from ._counters import SyslogStats
 from ._errors import SyslogConfigError, SyslogConfigWarning
-from ._sink import SyslogSink, SyslogStats
+from ._framing import Framer, LineFeed, OctetCounting, lf, octet_counting
+from ._memory import MemoryTransport
+from ._sink import SyslogSink
+from ._socket_transport import SocketTransport
+from ._sockets import Aborter, connect, connect_socket
 from ._stdio import StdioTransport
 from ._tcp import TCPTransport
 from ._tls import TLSTransport, make_context
-from ._transport import PartialSendError, Transport
+from ._transport import PartialSendError, Transport, TransportTimeout
 from ._udp import UDPTransport
 from ._unix import UnixTransport
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Aborter",
+    "Framer",
+    "LineFeed",
+    "MemoryTransport",
+    "OctetCounting",
     "PartialSendError",
+    "SocketTransport",
     "StdioTransport",
+    "SyslogConfig",
     "SyslogConfigError",
     "SyslogConfigWarning",
     "SyslogSink",
@@ -29,7 +46,12 @@ __all__ = [
     "TCPTransport",
     "TLSTransport",
     "Transport",
+    "TransportTimeout",
     "UDPTransport",
     "UnixTransport",
+    "connect",
+    "connect_socket",
+    "lf",
     "make_context",
+    "octet_counting",
 ]

@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import select
-import socket
 import sys
 import warnings
 from dataclasses import dataclass
 from typing import IO, Any, Sequence
 
-from ._env import ARGUMENT, DEFAULT, DEFAULT_PREFIX, URL_QUERY, URL_SUFFIX, sink_from_env
+from ._env import ARGUMENT, DEFAULT, DEFAULT_PREFIX, URL_QUERY, URL_SUFFIX, config_from_env
 from ._errors import SyslogConfigError
-from ._format import default_app_name
 from ._options import OPTIONS, parse_bool
 from ._severity import BUILTIN_LEVELS, FACILITIES, SEVERITIES
 from ._sink import SyslogSink
+from ._socket_transport import SocketTransport
 from ._stdio import StdioTransport
 from ._transport import Transport
 from ._udp import UDPTransport
@@ -94,9 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The console script. Returns the exit status."""
+    """The console script. Returns the exit status.
+
+    Standard output or error may be None (closed at start: `check >&-`, pythonw):
+    `check` then has nowhere to report and exits with EXIT_CONFIG, saying so on
+    stderr if it can; without stderr, messages are dropped, the status remains.
+    """
+    import io
+
     args = build_parser().parse_args(argv)
-    out, err = sys.stdout, sys.stderr
+    out, err = sys.stdout, sys.stderr if sys.stderr is not None else io.StringIO()
+    if out is None and args.command == "check":
+        err.write(f"{PROG}: check: standard output is closed, so the report has nowhere to go\n")
+        return EXIT_CONFIG
+    if sys.stdin is None and args.command == "send" and args.text is None:
+        err.write(f"{PROG}: send: standard input is closed; give the message as TEXT\n")
+        return EXIT_CONFIG
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -118,7 +129,7 @@ def _make_sink(args: argparse.Namespace) -> SyslogSink:
     overrides["address"] = args.url
     labels = {name: flag(name) for name in option_flags()}
     labels["address"] = "--url"
-    return sink_from_env(SyslogSink, args.prefix, os.environ, overrides, labels)
+    return SyslogSink(config=config_from_env(args.prefix, os.environ, overrides, labels))
 
 
 def _parse_level(text: str) -> str | int:
@@ -164,7 +175,7 @@ def _deliver(sink: SyslogSink, messages: Sequence[tuple[str | int, str]]) -> Out
             before = sink.stats
             logger.log(level, text)
             statuses.append(_status(before, sink))
-        pending = _pending_error(sink.transport, min(DATAGRAM_ERROR_WAIT, sink.options["timeout"]))
+        pending = _pending_error(sink.transport, min(DATAGRAM_ERROR_WAIT, sink.config.timeout))
     finally:
         logger.remove(handler)  # stops the sink: delivers what waits, closes
     stats = sink.stats
@@ -188,19 +199,12 @@ def _open_error(transport: Transport) -> Exception | None:
 
 
 def _pending_error(transport: Transport, wait: float) -> OSError | None:
-    """A datagram socket's pending error, waiting up to `wait` seconds for one to arrive.
+    """A datagram socket's pending error (ICMP "port unreachable"), waiting up to `wait`.
 
-    A connected UDP socket learns of an ICMP "port unreachable" asynchronously:
-    the send that caused it succeeded, and only the next one (or SO_ERROR) tells.
+    A connected UDP socket learns of it asynchronously: the send that caused it
+    succeeded, and only the next one (or SO_ERROR) tells.
     """
-    sock = getattr(transport, "_sock", None)
-    if not isinstance(sock, socket.socket) or sock.type != socket.SOCK_DGRAM or sock.fileno() < 0:
-        return None
-    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-    if not code:
-        select.select([sock], [], [], wait)  # readable as soon as an error arrives
-        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-    return OSError(code, os.strerror(code)) if code else None
+    return transport.pending_error(wait) if isinstance(transport, SocketTransport) else None
 
 
 def _status(before: Any, sink: SyslogSink) -> str:
@@ -234,10 +238,11 @@ def _send(sink: SyslogSink, level: str | int, lines: Sequence[str], err: IO[str]
 
 
 def _check(sink: SyslogSink, prefix: str, out: IO[str], err: IO[str]) -> int:
-    rows = [("address", sink.address, _source(sink.sources.get("address", DEFAULT), prefix))]
+    sources = sink.config.sources
+    rows = [("address", sink.address, _source(sources.get("address", DEFAULT), prefix))]
     rows.append(("transport", repr(sink.transport), ""))
     for name in OPTIONS:
-        rows.append((name, _shown(sink, name), _source(sink.sources.get(name, DEFAULT), prefix)))
+        rows.append((name, _shown(sink, name), _source(sources.get(name, DEFAULT), prefix)))
     width = max(len(name) for name, _, _ in rows)
     value_width = min(max(len(value) for _, value, _ in rows), 48)
     out.write(f"{PROG} check: configuration (variables with prefix {prefix})\n")
@@ -251,7 +256,7 @@ def _check(sink: SyslogSink, prefix: str, out: IO[str], err: IO[str]) -> int:
         out.write("  not sent: the transport did not open\n")
     for (name, no), status in zip(levels, outcome.statuses):
         severity = sink.severity_for(name, no)
-        pri = sink.options["facility"] * 8 + severity
+        pri = sink.config.facility * 8 + severity
         out.write(f"  {name:<8} -> {_SEVERITY_NAMES[severity]} ({severity}), PRI {pri}: {status}\n")
     stats = sink.stats
     out.write(
@@ -289,23 +294,22 @@ def _source(source: str, prefix: str) -> str:
 
 
 def _shown(sink: SyslogSink, name: str) -> str:
-    """An option's effective value, as text (defaults decided later shown as decided)."""
-    value = sink.options[name]
+    """An option's effective value, as text (defaults decided by the transport say so)."""
+    config = sink.config
+    value = getattr(config, name)
+    explicit = name in config.explicit
     if name == "facility":
         return f"{_FACILITY_NAMES.get(value, value)} ({value})"
-    if name == "header":
-        return sink.header + ("" if value else " (by transport)")
-    if name == "max_message_size":
-        return f"{sink.max_message_size}" + ("" if value else " (by transport)")
-    if name == "app_name" and value is None:
-        return f"{default_app_name()} (the program name)"
-    if name == "hostname" and value is None:
-        return f"{socket.gethostname()} (this host)"
-    if name == "framing" and value is None:
-        framing = getattr(sink.transport, "framing", None)
-        return f"{framing} (by transport)" if framing else "- (datagrams: none)"
+    if name in ("header", "max_message_size", "framing") and not explicit:
+        if value is None:
+            return "- (datagrams: none)"
+        return f"{value} (by transport)"
+    if name == "app_name" and not explicit:
+        return f"{value} (the program name)"
+    if name == "hostname" and not explicit:
+        return f"{value} (this host)"
     if name == "severities":
-        table: dict[str | int, int] = value.as_dict() if value is not None else {}
+        table: dict[str | int, int] = value.as_dict()
         builtin: dict[str | int, int] = {no: severity for _, no, severity in BUILTIN_LEVELS}
         entries = [f"{key}={_SEVERITY_NAMES[sev]}" for key, sev in table.items() if builtin.get(key) != sev]
         return ",".join(entries) if entries else "the default table"

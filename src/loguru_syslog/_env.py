@@ -10,25 +10,30 @@ warning naming the closest known one.
 
 from __future__ import annotations
 
-import difflib
 import os
 import warnings
-from typing import TYPE_CHECKING, Any, Mapping, TypeVar
+from typing import Any, Mapping
 
-from ._address import Address, parse_url
+from ._address import parse_url
+from ._config import (
+    ARGUMENT,
+    DEFAULT,
+    URL_QUERY,
+    AddressLike,
+    SyslogConfig,
+    check_query,
+    closest,
+    query_parameters,
+    resolve,
+)
 from ._errors import SyslogConfigError, SyslogConfigWarning
 from ._options import OPTIONS
 
-if TYPE_CHECKING:
-    from ._sink import SyslogSink
-
-S = TypeVar("S", bound="SyslogSink")
+__all__ = ["ARGUMENT", "DEFAULT", "URL_QUERY", "config_from_env", "query_parameters", "read_environment"]
 
 DEFAULT_PREFIX = "SYSLOG_"
 #: The suffix of the address variable (SYSLOG_URL); the others are option names in upper case.
 URL_SUFFIX = "URL"
-#: `sink.sources` values besides variable names and CLI flags.
-ARGUMENT, URL_QUERY, DEFAULT = "argument", "URL query", "default"
 
 
 def variable_names(prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
@@ -36,37 +41,6 @@ def variable_names(prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
     names = {prefix + URL_SUFFIX: "address"}
     names.update({prefix + name.upper(): name for name, option in OPTIONS.items() if option.textual})
     return names
-
-
-def query_parameters() -> tuple[str, ...]:
-    """The query parameters an address URL may carry: every option that can be written as text."""
-    return tuple(name for name, option in OPTIONS.items() if option.textual)
-
-
-def closest(word: str, candidates: list[str]) -> str | None:
-    """The candidate a typo most likely meant, or None."""
-    matches = difflib.get_close_matches(word.lower(), [c.lower() for c in candidates], n=1, cutoff=0.6)
-    if not matches:
-        return None
-    return next(c for c in candidates if c.lower() == matches[0])
-
-
-def check_query(address: Address, name: str, skip: frozenset[str] = frozenset()) -> None:
-    """Validate the URL's query parameters now, so that errors name `name` (the variable).
-
-    Unknown parameters are errors (with the closest known one); values go through
-    the OPTIONS parsers. Parameters in `skip` are overridden and not looked at.
-    """
-    known = query_parameters()
-    for key, text in address.query.items():
-        if key not in known:
-            guess = closest(key, list(known))
-            hint = f"did you mean {guess}? " if guess else ""
-            raise SyslogConfigError(
-                f"{name}?{key}", text, f"{hint}it is an unknown query parameter; known ones are {', '.join(known)}"
-            )
-        if key not in skip:
-            OPTIONS[key].parse(text, f"{name}?{key}")
 
 
 def read_environment(
@@ -109,22 +83,21 @@ def _warn_unknown(prefix: str, variable: str) -> None:
         guess = closest(suffix, [URL_SUFFIX, *(name.upper() for name in query_parameters())])
         hint = f"did you mean {prefix}{guess}?" if guess else f"known variables: {', '.join(variable_names(prefix))}"
         text = f"{variable} is not a loguru-syslog variable and is ignored; {hint}"
-    # stacklevel: _warn_unknown < read_environment < sink_from_env < SyslogSink.from_env < the caller
+    # stacklevel: _warn_unknown < read_environment < config_from_env < SyslogSink.from_env < the caller
     warnings.warn(text, SyslogConfigWarning, stacklevel=5)
 
 
-def sink_from_env(
-    cls: type[S],
+def config_from_env(
     prefix: str = DEFAULT_PREFIX,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
     labels: Mapping[str, str] | None = None,
-) -> S:
-    """Build `cls` from the environment; the engine of `SyslogSink.from_env`.
+) -> SyslogConfig:
+    """Resolve a configuration from the environment; the engine of `from_env`.
 
     `overrides` are constructor keywords (and `address`); None means "not given",
     as in the constructor. `labels` name where each override came from (the
-    command line passes "--facility"...): errors and `sink.sources` use them;
+    command line passes "--facility"...): errors and `sources` use them;
     without one an override is an "argument".
     """
     if not isinstance(prefix, str) or not prefix:
@@ -133,8 +106,8 @@ def sink_from_env(
     labels = dict(labels or {})
     given: dict[str, Any] = {}
     for name, value in (overrides or {}).items():
-        if name != "address" and name not in OPTIONS:
-            guess = closest(name, ["address", *OPTIONS])
+        if name not in ("address", "transport") and name not in OPTIONS:
+            guess = closest(name, ["address", "transport", *OPTIONS])
             hint = f"; did you mean {guess}?" if guess else ""
             raise TypeError(f"from_env() got an unexpected keyword argument {name!r}{hint}")
         if value is not None:
@@ -142,32 +115,26 @@ def sink_from_env(
 
     url, texts = read_environment(prefix, environ, skip=frozenset(given))
     url_variable = prefix + URL_SUFFIX
-    # Where each value comes from; _init uses these names in its errors.
+    # Where each value comes from; the resolver names them in its errors.
     sources: dict[str, str] = {name: labels[name] for name in given if name in labels}
-    address: Any = given.pop("address", None)
-    if address is not None:
+    address: AddressLike = given.pop("address", None)
+    if address is not None or "transport" in given:
         sources["address"] = labels.get("address", ARGUMENT)
         if isinstance(address, str) and "address" in labels:  # --url: errors name the flag
-            label = labels["address"]
-            check_query(parse_url(address, label), label, skip=frozenset(given) | frozenset(texts))
+            check_query(parse_url(address, labels["address"]), labels["address"], frozenset(given) | frozenset(texts))
     elif url is not None:
         parsed = parse_url(url, url_variable)
         check_query(parsed, url_variable, skip=frozenset(given) | frozenset(texts))
         address = url
         sources["address"] = url_variable
-    else:
-        sources["address"] = DEFAULT
     for name, text in texts.items():
         given[name] = text
         sources[name] = prefix + name.upper()
-
-    sink = cls.__new__(cls)
     try:
-        sink._init(address, given, sources)
+        return resolve(address, given, sources)
     except SyslogConfigError as exc:
         query = parse_url(address).query if isinstance(address, str) else {}
         raise _renamed(exc, sources, url_variable, {**query, **texts, "address": address}) from None
-    return sink
 
 
 def _renamed(
@@ -188,7 +155,7 @@ def _renamed(
         if source is not None and source not in (ARGUMENT, DEFAULT, URL_QUERY):
             return SyslogConfigError(source, texts.get(name, exc.value), exc.accepted)
     elif name == "address":
-        source = sources.get("address")
+        source = sources.get("address", DEFAULT)
         if source == DEFAULT:  # no local socket: say which variable to set
             return SyslogConfigError(name, exc.value, exc.accepted.replace("SYSLOG_URL", url_variable))
         if source not in (None, ARGUMENT):

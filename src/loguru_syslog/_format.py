@@ -11,8 +11,9 @@ import ipaddress
 import os
 import sys
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
+from ._counters import Counters
 from ._sanitize import (
     CONTROL,
     CONTROL_EXCEPT_NEWLINES,
@@ -24,7 +25,10 @@ from ._sanitize import (
     truncate_utf8,
 )
 from ._severity import SeverityTable
-from ._structured import StructuredData
+from ._structured import StructuredData, printable
+
+if TYPE_CHECKING:
+    from loguru import Record
 
 HEADERS = ("rfc5424", "rfc3164", "local", "pri")
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -63,31 +67,56 @@ def _offset_text(offset: timedelta) -> str:
     return f"{sign}{hours:02d}:{minutes:02d}"
 
 
-class _Level:
-    """A level for messages without a record: its severity is given, not looked up."""
+#: Pseudo level names for messages without a record (our notices): their severity
+#: is given, not looked up. NUL cannot appear in a loguru level name.
+_GIVEN_SEVERITY = {f"\x00severity {severity}": severity for severity in range(8)}
 
-    __slots__ = ("name", "no", "severity")
+
+class _NoticeLevel:
+    __slots__ = ("name", "no")
 
     def __init__(self, severity: int) -> None:
-        self.name = f"\x00severity {severity}"  # cannot clash with a loguru level name
+        self.name = f"\x00severity {severity}"
         self.no = -1
-        self.severity = severity
 
 
-class _Process:
+class _NoticeProcess:
     __slots__ = ("id",)
 
     def __init__(self, pid: int) -> None:
         self.id = pid
 
 
-#: Level names kept in the per-level caches before they are cleared (logger.log(N, ...)
-#: makes a new "Level N" name per number: the caches must stay bounded).
+#: Level names kept in the per-level cache before it is cleared (logger.log(N, ...)
+#: makes a new "Level N" name per number: the cache must stay bounded).
 _CACHE_SIZE = 256
+
+
+class _Entry:
+    """What a record of one level, second and process shares with its neighbours."""
+
+    __slots__ = ("head", "key", "micro", "nil_tail", "tail")
+
+    def __init__(self, key: tuple[Any, ...], head: str, micro: bool, tail: str, nil_tail: str) -> None:
+        self.key = key
+        #: Everything before the microseconds (rfc5424) or before MSG (the others).
+        self.head = head
+        #: Whether the microseconds and `tail` follow `head` (rfc5424).
+        self.micro = micro
+        #: After the microseconds: UTC offset, HOSTNAME, APP-NAME, PROCID, SP.
+        self.tail = tail
+        #: `tail` with the sink's MSGID, NIL structured data and the BOM.
+        self.nil_tail = nil_tail
 
 
 class Formatter:
     """Turns one loguru message and its record into one syslog message (bytes, unframed).
+
+    It alone owns what a message may hold: it strips the trailing newline that
+    loguru adds, replaces control characters (newlines included, unless
+    `keep_newlines` and the transport carries them), and cuts the message to
+    `max_message_size` at the end, never inside a character or the structured
+    data; `recut()` does the same for a smaller size after the fact (EMSGSIZE).
 
     The header around MSG changes once a second: per level it is cached as the
     text before the microseconds (PRI, version, date and time) and the text after
@@ -113,168 +142,145 @@ class Formatter:
         keep_newlines: bool,
         replacement: str,
         bom: bool,
+        counters: Counters,
     ) -> None:
         self.header = header
-        #: Records whose MSG (or SD) was cut to max_message_size.
-        self.truncated = 0
-        #: Records whose text had control characters replaced or could not be encoded.
-        self.sanitized = 0
+        self._counters = counters
         self._facility = facility
         self._severities = severities
         self._max = max_message_size
         self._msgid = header_field(msgid, 32) if msgid else NILVALUE
         self._sd = structured_data
+        self._rfc5424 = header == "rfc5424"
         self._control = CONTROL_EXCEPT_NEWLINES if keep_newlines else CONTROL
         self._replacement = replacement
         self._bom = _BOM if bom else ""
-        self._version = "1 " if header == "rfc5424" else ""
         if header == "rfc5424":
             self._fields = f"{header_field(hostname, 255)} {header_field(app_name, 48)}"
         elif header == "rfc3164":
             self._fields = f"{header_field(short_hostname(hostname), 255)} {tag(app_name)}"
         else:
             self._fields = tag(app_name)
-        self._prefixes: dict[str, str] = {}  # level name -> "<PRI>1 " (rfc5424) or "<PRI>"
-        self._parts: dict[str, tuple[Any, ...]] = {}  # level name -> (key, texts around the microseconds...)
-        #: format(message, record) -> bytes, for this sink's header.
-        self.format: Callable[[str, Mapping[str, Any]], bytes] = {
-            "rfc5424": self._format_rfc5424,
-            "rfc3164": self._format_bsd,
-            "local": self._format_bsd,
-            "pri": self._format_pri,
-        }[header]
+        self._entries: dict[str, _Entry] = {}
 
-    def format_text(self, text: str, severity: int) -> bytes:
-        """A message without a record (our own notices, direct calls): now, this process."""
-        record = {
-            "level": _Level(severity),
-            "time": datetime.now().astimezone(),
-            "process": _Process(os.getpid()),
-            "extra": {},
-        }
-        return self.format(text, record)
-
-    # -- per record ---------------------------------------------------------------------------
-
-    def _format_rfc5424(self, message: str, record: Mapping[str, Any]) -> bytes:
+    def format(self, message: str, record: Record) -> bytes:
+        """The syslog message for one loguru message (the hot path: one per record)."""
         t = record["time"]
         level = record["level"]
         pid = record["process"].id
         key = (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
-        parts = self._parts.get(level.name)
-        if parts is None or parts[0] != key:
-            parts = self._rfc5424_parts(level, t, pid, key)
+        entry = self._entries.get(level.name)
+        if entry is None or entry.key != key:
+            entry = self._entry(level.name, level.no, t, pid, key)
         text = message.rstrip("\r\n")
         if not text.isprintable():  # fast check: almost every message is clean
             text = self._clean(text)
+        if not entry.micro:
+            return self._finish(entry.head, "", text)
         extra = record["extra"]
-        if extra:
-            return self._with_extras(parts, t, extra, text)
-        # %-formatting: measured faster than an f-string with a :06d spec.
-        line = "%s%06d%s%s" % (parts[1], t.microsecond, parts[3], text)  # noqa: UP031
+        if not extra:
+            # %-formatting: measured faster than an f-string with a :06d spec.
+            return self._finish("%s%06d%s" % (entry.head, t.microsecond, entry.nil_tail), "", text)  # noqa: UP031
+        # rfc5424 with bound extras: MSGID from `msgid`, the rest as STRUCTURED-DATA.
+        msgid = header_field(printable(extra["msgid"]), 32) if "msgid" in extra else self._msgid
+        sd = NILVALUE if self._sd is None else self._sd.render(extra)
+        head = "%s%06d%s%s " % (entry.head, t.microsecond, entry.tail, msgid)  # noqa: UP031
+        return self._finish(head, sd, f" {self._bom}{text}")
+
+    def format_text(self, text: str, severity: int) -> bytes:
+        """A message without a record (our own notices, direct calls): now, this process."""
+        record = {
+            "level": _NoticeLevel(severity),
+            "time": datetime.now().astimezone(),
+            "process": _NoticeProcess(os.getpid()),
+            "extra": {},
+        }
+        return self.format(text, cast("Record", record))
+
+    def recut(self, data: bytes, limit: int) -> bytes:
+        """A message this formatter made, cut again to `limit` octets (a datagram socket
+        refused its size): at the end, never inside a character or the structured data."""
+        if len(data) <= limit:
+            return data
+        self._counters.truncated += 1
+        if self._rfc5424:
+            span = sd_span(data)
+            if span is not None and span[1] > limit and data[span[0] : span[1]] != b"-":
+                data = data[: span[0]] + b"-" + data[span[1] :]  # give up the extras, not the message
+        return truncate_utf8(data, limit)
+
+    # -- per record, the tail ------------------------------------------------------------------
+
+    def _finish(self, head: str, sd: str, body: str) -> bytes:
+        """head + sd + body, encoded; cut at the end when longer than max_message_size."""
+        line = head + sd + body
         try:
             data = line.encode()
         except UnicodeEncodeError:  # a safety net: _clean() already escaped lone surrogates
-            data = self._repair(line)
-        if len(data) > self._max:
-            return self._truncate(line[: len(line) - len(text)], "", text)
-        return data
-
-    def _with_extras(self, parts: tuple[Any, ...], t: datetime, extra: Mapping[str, Any], text: str) -> bytes:
-        """rfc5424 with bound extras: MSGID from `msgid`, the rest as STRUCTURED-DATA."""
-        msgid, sd = self._msgid, NILVALUE
-        if "msgid" in extra:
-            msgid = header_field(str(extra["msgid"]), 32)
-        if self._sd is not None:
-            sd = self._sd.render(extra)
-        head = "%s%06d%s%s " % (parts[1], t.microsecond, parts[2], msgid)  # noqa: UP031
-        return self._finish(head, f" {self._bom}{text}", sd)
-
-    def _format_bsd(self, message: str, record: Mapping[str, Any]) -> bytes:
-        # rfc3164 and local differ only in self._fields ("HOSTNAME TAG" or "TAG").
-        t = record["time"]
-        level = record["level"]
-        pid = record["process"].id
-        key = (t.second, t.minute, t.hour, t.day, t.month, t.year, pid)
-        parts = self._parts.get(level.name)
-        if parts is None or parts[0] != key:
-            parts = self._bsd_parts(level, t, pid, key)
-        text = message.rstrip("\r\n")
-        if not text.isprintable():
-            text = self._clean(text)
-        return self._finish(parts[1], text)
-
-    def _format_pri(self, message: str, record: Mapping[str, Any]) -> bytes:
-        level = record["level"]
-        prefix = self._prefix(level)
-        text = message.rstrip("\r\n")
-        if not text.isprintable():
-            text = self._clean(text)
-        return self._finish(prefix, text)
-
-    def _finish(self, head: str, text: str, sd: str = "") -> bytes:
-        """head + sd + text, encoded; cut at the end when longer than max_message_size."""
-        line = head + sd + text
-        try:
-            data = line.encode()
-        except UnicodeEncodeError:  # a safety net: _clean() already escaped lone surrogates
-            data = self._repair(line)
-        return data if len(data) <= self._max else self._truncate(head, sd, text)
+            self._counters.sanitized += 1
+            data = encode(line)[0]
+        return data if len(data) <= self._max else self._truncate(head, sd, body)
 
     # -- once per second, per level, or when something goes wrong ----------------------------
 
-    def _prefix(self, level: Any) -> str:
-        """<PRI> (and the version for rfc5424) for a level, from the severity table, cached."""
-        prefix = self._prefixes.get(level.name)
-        if prefix is not None:
-            return prefix
-        if len(self._prefixes) >= _CACHE_SIZE:
-            self._prefixes.clear()
-        if isinstance(level, _Level):
-            severity = level.severity
-        else:
-            severity = self._severities.severity_for(level.name, level.no)
-        prefix = self._prefixes[level.name] = f"<{self._facility * 8 + severity}>{self._version}"
-        return prefix
-
-    def _remember(self, name: str, parts: tuple[Any, ...]) -> tuple[Any, ...]:
-        if len(self._parts) >= _CACHE_SIZE:
-            self._parts.clear()
-        self._parts[name] = parts
-        return parts
-
-    def _rfc5424_parts(self, level: Any, t: datetime, pid: int, key: tuple[Any, ...]) -> tuple[Any, ...]:
-        """(key, PRI VERSION DATE "T" TIME ".", OFFSET ... PROCID SP, the same + MSGID SP NIL-SD SP)."""
-        prefix = self._prefix(level)
-        offset = t.utcoffset()
-        if offset is None:  # a naive time from logger.patch: it is local time
-            offset = t.astimezone().utcoffset() or _ZERO
-        before = f"{prefix}{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}."
-        after = f"{_offset_text(offset)} {self._fields} {pid} "
-        return self._remember(level.name, (key, before, after, f"{after}{self._msgid} {NILVALUE} {self._bom}"))
-
-    def _bsd_parts(self, level: Any, t: datetime, pid: int, key: tuple[Any, ...]) -> tuple[Any, ...]:
-        """(key, "<PRI>Mmm dd hh:mm:ss [HOSTNAME ]TAG[PID]: "): English month, space-padded day."""
-        prefix = self._prefix(level)
-        stamp = f"{_MONTHS[t.month]} {t.day:2d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-        return self._remember(level.name, (key, f"{prefix}{stamp} {self._fields}[{pid}]: "))
+    def _entry(self, name: str, no: int, t: datetime, pid: int, key: tuple[Any, ...]) -> _Entry:
+        """The cache entry of a level for this second and process."""
+        severity = _GIVEN_SEVERITY.get(name)
+        if severity is None:
+            severity = self._severities.severity_for(name, no)
+        pri = f"<{self._facility * 8 + severity}>"
+        if self._rfc5424:
+            offset = t.utcoffset()
+            if offset is None:  # a naive time from logger.patch: it is local time
+                offset = t.astimezone().utcoffset() or _ZERO
+            head = f"{pri}1 {t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}."
+            tail = f"{_offset_text(offset)} {self._fields} {pid} "
+            entry = _Entry(key, head, True, tail, f"{tail}{self._msgid} {NILVALUE} {self._bom}")
+        elif self.header == "pri":
+            entry = _Entry(key, pri, False, "", "")
+        else:  # rfc3164 and local differ only in self._fields ("HOSTNAME TAG" or "TAG")
+            stamp = f"{_MONTHS[t.month]} {t.day:2d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+            entry = _Entry(key, f"{pri}{stamp} {self._fields}[{pid}]: ", False, "", "")
+        if len(self._entries) >= _CACHE_SIZE:
+            self._entries.clear()
+        self._entries[name] = entry
+        return entry
 
     def _clean(self, text: str) -> str:
         """Control characters replaced, lone surrogates escaped; counted when anything changed."""
         cleaned, changed = clean(text, self._control, self._replacement)
         if changed:
-            self.sanitized += 1
+            self._counters.sanitized += 1
         return cleaned
-
-    def _repair(self, line: str) -> bytes:
-        self.sanitized += 1
-        return encode(line)[0]
 
     def _truncate(self, head: str, sd: str, body: str) -> bytes:
         """head + sd + body cut at the end to max_message_size, never inside SD or a character."""
-        self.truncated += 1
+        self._counters.truncated += 1
         if sd and sd != NILVALUE and len(encode(head + sd)[0]) >= self._max:
             # Cutting inside STRUCTURED-DATA would break the header grammar:
             # give up the extras rather than the message.
             sd = NILVALUE
         return truncate_utf8(encode(head + sd + body)[0], self._max)
+
+
+def sd_span(data: bytes) -> tuple[int, int] | None:
+    """Where STRUCTURED-DATA starts and ends in an RFC 5424 message, or None if it cannot tell."""
+    try:
+        start = 0
+        for _ in range(6):  # <PRI>VERSION, TIMESTAMP, HOSTNAME, APP-NAME, PROCID, MSGID
+            start = data.index(b" ", start) + 1
+        if data[start : start + 1] == b"-":
+            return start, start + 1
+        end = start
+        while data[end : end + 1] == b"[":
+            end += 1
+            while data[end] != 0x5D:  # ]
+                if data[end] == 0x22:  # a PARAM-VALUE: up to its closing quote, escapes skipped
+                    end += 1
+                    while data[end] != 0x22:
+                        end += 2 if data[end] == 0x5C else 1
+                end += 1
+            end += 1
+        return (start, end) if end > start else None
+    except (ValueError, IndexError):
+        return None

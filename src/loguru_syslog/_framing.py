@@ -1,31 +1,52 @@
 """Framing a syslog message for a stream (RFC 6587): octet counting or an LF trailer.
 
 Never a NUL trailer: some receivers (go-syslog, rsyslog's `#000`) take it as
-part of the message.
+part of the message. Framers do not touch the message: newlines inside it are
+the formatter's business (it replaces them where `carries_newlines` is False).
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
 from ._errors import SyslogConfigError
 
-Framer = Callable[[bytes], bytes]
+
+class Framer:
+    """Frames one message for a stream. Subclass it for a framing of your own."""
+
+    #: The name used in `framing=` and URLs.
+    name: str = ""
+    #: Whether a raw LF inside a message survives this framing.
+    carries_newlines: bool = True
+
+    def __call__(self, message: bytes) -> bytes:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<framing {self.name}>"
 
 
-def octet_counting(message: bytes) -> bytes:
+class OctetCounting(Framer):
     """`LEN SP MSG`, LEN counting octets (of the message as it is, after truncation)."""
-    return b"%d %b" % (len(message), message)
+
+    name = "octet-counting"
+
+    def __call__(self, message: bytes) -> bytes:
+        return b"%d %b" % (len(message), message)
 
 
-def lf(message: bytes) -> bytes:
-    """`MSG LF`. A raw LF inside the message would split it in two: it becomes a space."""
-    if b"\n" in message:
-        message = message.replace(b"\n", b" ")
-    return message + b"\n"
+class LineFeed(Framer):
+    """`MSG LF`: the message must hold no LF (the formatter sees to it)."""
+
+    name = "lf"
+    carries_newlines = False
+
+    def __call__(self, message: bytes) -> bytes:
+        return message + b"\n"
 
 
-FRAMINGS: dict[str, Framer] = {"octet-counting": octet_counting, "lf": lf}
+octet_counting = OctetCounting()
+lf = LineFeed()
+FRAMINGS: dict[str, Framer] = {framer.name: framer for framer in (octet_counting, lf)}
 
 
 def parse_framing(value: object, name: str = "framing") -> str:

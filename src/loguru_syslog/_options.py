@@ -8,17 +8,18 @@ the name to blame in a SyslogConfigError.
 
 from __future__ import annotations
 
-import math
 import ssl
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from ._errors import SyslogConfigError
 from ._format import HEADERS
 from ._framing import parse_framing
-from ._severity import SeverityTable, parse_facility
+from ._severity import parse_facility, parse_severities
 from ._structured import DEFAULT_SD_ID, parse_sd_id
 
+#: The default of `timeout`, also the transports' own (one place for it).
+DEFAULT_TIMEOUT = 3.0
 MIN_MESSAGE_SIZE = 480  # RFC 5424: every receiver MUST accept 480 octets
 MAX_MESSAGE_SIZE = 1 << 24
 _TRUE = ("1", "true", "yes", "y", "ok", "on")  # the words loguru's LOGURU_* variables accept
@@ -33,37 +34,64 @@ def parse_bool(value: object, name: str) -> bool:
     raise SyslogConfigError(name, value, f"a boolean: {'/'.join(_TRUE)} or {'/'.join(_FALSE)}")
 
 
-def _number(value: object, name: str, kind: type, low: float, high: float, accepted: str) -> Any:
-    given = value  # errors show the value as the user wrote it ('100', not 100)
+def _is_ascii_number(text: str) -> bool:
+    """Digits, sign, point and exponent in ASCII only: int() and float() also take
+    Arabic-Indic and other Unicode digits, which no configuration means."""
+    return text.isascii() and text != ""
+
+
+def parse_int(value: object, name: str, low: int, high: int, accepted: str) -> int:
+    """A whole number in [low, high], as int or text (ASCII digits)."""
+    number: object = value
     if isinstance(value, str):
+        text = value.strip()
         try:
-            value = kind(value.strip())
+            number = int(text) if _is_ascii_number(text) else None
         except ValueError:
-            raise SyslogConfigError(name, given, accepted) from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
-        raise SyslogConfigError(name, given, accepted)
-    if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
-        raise SyslogConfigError(name, given, accepted)
-    return kind(value)
+            number = None
+    if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+        raise SyslogConfigError(name, value, accepted)  # the value as the user wrote it
+    return number
 
 
-def _positive_seconds(value: object, name: str) -> float:
-    return _number(value, name, float, 0.001, 86400.0, "seconds, a number from 0.001 to 86400")  # type: ignore[no-any-return]
+def parse_float(value: object, name: str, low: float, high: float, accepted: str) -> float:
+    """A number in [low, high] (not NaN), as int, float or text (ASCII digits)."""
+    number: object = value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text) if _is_ascii_number(text) else None
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or not low <= number <= high:
+        raise SyslogConfigError(name, value, accepted)  # NaN fails the comparison too
+    return float(number)
+
+
+def parse_seconds(value: object, name: str) -> float:
+    return parse_float(value, name, 0.001, 86400.0, "seconds, a number from 0.001 to 86400")
+
+
+def parse_port(value: object, name: str) -> int:
+    return parse_int(value, name, 1, 65535, "a port from 1 to 65535")
 
 
 def _count(value: object, name: str) -> int:
-    return _number(value, name, int, 0, 10**9, "a whole number >= 0")  # type: ignore[no-any-return]
+    return parse_int(value, name, 0, 10**9, "a whole number >= 0")
 
 
 def _positive_count(value: object, name: str) -> int:
-    return _number(value, name, int, 1, 10**9, "a whole number >= 1")  # type: ignore[no-any-return]
+    return parse_int(value, name, 1, 10**9, "a whole number >= 1")
+
+
+def _octets(value: object, name: str) -> int:
+    return parse_int(value, name, 0, 1 << 40, "octets, a whole number >= 0")
 
 
 def _message_size(value: object, name: str) -> int:
-    return _number(  # type: ignore[no-any-return]
+    return parse_int(
         value,
         name,
-        int,
         MIN_MESSAGE_SIZE,
         MAX_MESSAGE_SIZE,
         f"octets, a whole number from {MIN_MESSAGE_SIZE} (the RFC 5424 minimum) to {MAX_MESSAGE_SIZE}",
@@ -86,23 +114,6 @@ def _replacement(value: object, name: str) -> str:
     if isinstance(value, str) and (value == "" or value.isprintable()):
         return value
     raise SyslogConfigError(name, value, "printable text (it replaces control characters, so it may not contain any)")
-
-
-def parse_severities(value: object, name: str) -> SeverityTable:
-    """A mapping, or text like `TRACE=debug,SUCCESS=notice,AUDIT=alert,45=alert`."""
-    if isinstance(value, SeverityTable):
-        return value
-    if isinstance(value, str):
-        entries: dict[str | int, str | int] = {}
-        for item in filter(None, (part.strip() for part in value.split(","))):
-            level, sep, severity = item.partition("=")
-            if not sep or not level.strip() or not severity.strip():
-                raise SyslogConfigError(name, value, "comma-separated LEVEL=severity pairs, e.g. TRACE=debug,45=alert")
-            entries[level.strip()] = severity.strip()
-        return SeverityTable(entries, name)
-    if isinstance(value, Mapping):
-        return SeverityTable(value, name)
-    raise SyslogConfigError(name, value, "a mapping of loguru level name or number to syslog severity")
 
 
 def parse_structured_data(value: object, name: str) -> bool | frozenset[str]:
@@ -152,13 +163,14 @@ OPTIONS: dict[str, Option] = {
         Option("severities", parse_severities, None, "level-to-severity entries over the default table"),
         Option("framing", parse_framing, None, "octet-counting or lf, stream transports only"),
         Option("max_message_size", _message_size, None, "octets of the whole message (default: by transport)"),
-        Option("timeout", _positive_seconds, 3.0, "seconds any single write may block"),
+        Option("timeout", parse_seconds, DEFAULT_TIMEOUT, "seconds any single write may block"),
         Option("background", parse_bool, False, "send from a writer thread; write() only enqueues"),
         Option("queue_size", _positive_count, 10000, "messages the background queue holds"),
-        Option("buffer_size", _count, 1000, "messages kept while the peer is down"),
-        Option("backoff_min", _positive_seconds, 0.5, "first reconnect delay, seconds"),
-        Option("backoff_max", _positive_seconds, 30.0, "longest reconnect delay, seconds"),
-        Option("stop_timeout", _positive_seconds, 5.0, "seconds stop() may wait to deliver what is queued"),
+        Option("buffer_size", _count, 20000, "messages kept while the peer is down or slow"),
+        Option("buffer_bytes", _octets, 16 << 20, "octets kept while the peer is down or slow"),
+        Option("backoff_min", parse_seconds, 0.1, "first reconnect delay after a failed attempt, seconds"),
+        Option("backoff_max", parse_seconds, 30.0, "longest reconnect delay, seconds"),
+        Option("stop_timeout", parse_seconds, 5.0, "seconds stop() may wait to deliver what is queued"),
         Option("structured_data", parse_structured_data, True, "true, false, or extra keys to put in SD"),
         Option("sd_id", parse_sd_id, DEFAULT_SD_ID, "the SD-ID of the extras' SD-ELEMENT"),
         Option("keep_newlines", parse_bool, False, "keep TAB/LF/CR where the framing can carry them"),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import re
+import sys
+import warnings
 from bisect import bisect_right
-from typing import Mapping, Union
+from typing import Iterable, Mapping, Tuple, Union
 
-from ._errors import SyslogConfigError
+from ._errors import SyslogConfigError, SyslogConfigWarning
 
 FACILITIES: dict[str, int] = {
     "kern": 0,
@@ -58,8 +61,26 @@ BUILTIN_LEVELS: tuple[tuple[str, int, int], ...] = (
 
 _BUILTIN_NAMES = frozenset(level for level, _, _ in BUILTIN_LEVELS)
 
+#: Other spellings of built-in levels that no edit distance finds (the stdlib's FATAL).
+_ALIASES = {"FATAL": "CRITICAL"}
+
 SeverityValue = Union[str, int]
 SeverityMapping = Mapping[Union[str, int], SeverityValue]
+SeverityPairs = Iterable[Tuple[Union[str, int], SeverityValue]]
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def ascii_number_text(text: str, *, integer: bool = False) -> bool:
+    """Whether `text` (surrounding spaces aside) is a number written with the digits 0-9.
+
+    int() and float() also take other scripts' digits (Arabic-Indic ones...), '1_000', 'inf' and
+    'nan'; a configuration value should not. With `integer`, a whole number
+    only (an optional sign and digits).
+    """
+    pattern = _INTEGER if integer else _NUMBER
+    return pattern.fullmatch(text.strip(" \t")) is not None
 
 
 def _parse_code(value: object, name: str, names: dict[str, int], high: int) -> int:
@@ -71,7 +92,7 @@ def _parse_code(value: object, name: str, names: dict[str, int], high: int) -> i
         text = value.strip().lower()
         if text in names:
             return names[text]
-        if text.isdigit() and 0 <= int(text) <= high:
+        if text.isascii() and text.isdigit() and 0 <= int(text) <= high:  # not Arabic-Indic digits or '²'
             return int(text)
     guess = difflib.get_close_matches(str(value).strip().lower(), list(names), n=1)
     hint = f"did you mean {guess[0]}? " if guess else ""
@@ -88,6 +109,27 @@ def parse_severity(value: object, name: str = "severity") -> int:
     return _parse_code(value, name, SEVERITIES, 7)
 
 
+def parse_severities(value: object, name: str) -> SeverityTable:
+    """A SeverityTable, a mapping, or text like `TRACE=debug,SUCCESS=notice,AUDIT=alert,45=alert`.
+
+    The text is read as pairs, so a level written twice is an error (not the
+    last one silently winning).
+    """
+    if isinstance(value, SeverityTable):
+        return value
+    if isinstance(value, str):
+        entries: list[tuple[str | int, SeverityValue]] = []
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            level, sep, severity = item.partition("=")
+            if not sep or not level.strip() or not severity.strip():
+                raise SyslogConfigError(name, value, "comma-separated LEVEL=severity pairs, e.g. TRACE=debug,45=alert")
+            entries.append((level.strip(), severity.strip()))
+        return SeverityTable(entries, name)
+    if isinstance(value, Mapping):
+        return SeverityTable(value, name)
+    raise SyslogConfigError(name, value, "a mapping of loguru level name or number to syslog severity")
+
+
 class SeverityTable:
     """Maps a loguru level (name, number) to a syslog severity 0..7.
 
@@ -95,30 +137,32 @@ class SeverityTable:
     its number (user entries merged over the built-in numbers); otherwise the
     severity of the highest built-in level whose number is <= the level's
     number (below TRACE: debug). Never the stdlib's silent "warning".
+
+    A level given twice (INFO and info, 45 and "45") is an error; a name close
+    to a built-in one (WARN, eror) gets a SyslogConfigWarning, since an entry
+    for a level nobody logs at has no effect.
     """
 
-    def __init__(self, overrides: SeverityMapping | None = None, name: str = "severities") -> None:
+    def __init__(self, overrides: SeverityMapping | SeverityPairs | None = None, name: str = "severities") -> None:
         self._by_name: dict[str, int] = {}
         self._by_number: dict[int, int] = {no: sev for _, no, sev in BUILTIN_LEVELS}
-        for key, value in (overrides or {}).items():
+        pairs = list(overrides.items()) if isinstance(overrides, Mapping) else list(overrides or ())
+        seen: dict[str | int, str | int] = {}  # the level (name or number) -> the key it was given as
+        for key, value in pairs:
             severity = parse_severity(value, f"{name}[{key!r}]")
-            if isinstance(key, int) and not isinstance(key, bool):
-                if key < 0:
-                    raise SyslogConfigError(name, key, "level numbers are >= 0")
-                self._by_number[key] = severity
-            elif isinstance(key, str) and key.strip():
-                text = key.strip()
-                if text.lstrip("+-").isdigit():
-                    if int(text) < 0:
-                        raise SyslogConfigError(name, key, "level numbers are >= 0")
-                    self._by_number[int(text)] = severity
-                else:
-                    # loguru's level names are case-sensitive; "trace" in a variable
-                    # surely means TRACE, which is never spelt otherwise.
-                    upper = text.upper()
-                    self._by_name[upper if upper in _BUILTIN_NAMES else text] = severity
+            level = _level_key(key, name)
+            if level in seen:
+                raise SyslogConfigError(
+                    name,
+                    key,
+                    f"each level once; {level} is given more than once (as {seen[level]!r} and {key!r})",
+                )
+            seen[level] = key
+            if isinstance(level, int):
+                self._by_number[level] = severity
             else:
-                raise SyslogConfigError(name, key, "keys are loguru level names or numbers")
+                _warn_if_misspelt(level, name)
+                self._by_name[level] = severity
         self._builtin_numbers = [no for _, no, _ in BUILTIN_LEVELS]
         self._builtin_names = [level for level, _, _ in BUILTIN_LEVELS]
 
@@ -140,3 +184,87 @@ class SeverityTable:
             entries[number] = severity
         entries.update(self._by_name)
         return entries
+
+
+def _level_key(key: object, name: str) -> str | int:
+    """The level a severities key means: a number, or a name (built-in names in any case)."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        if key < 0:
+            raise SyslogConfigError(name, key, "level numbers are >= 0")
+        return key
+    if not isinstance(key, str) or not key.strip():
+        raise SyslogConfigError(name, key, "keys are loguru level names or numbers")
+    text = key.strip()
+    if ascii_number_text(text, integer=True):
+        if int(text) < 0:
+            raise SyslogConfigError(name, key, "level numbers are >= 0")
+        return int(text)
+    if text.lstrip("+-").isdigit():  # Arabic-Indic digits, '²', '+-5'
+        raise SyslogConfigError(name, key, "level numbers written with the digits 0-9, >= 0")
+    # loguru's level names are case-sensitive; "trace" in a variable
+    # surely means TRACE, which is never spelt otherwise.
+    upper = text.upper()
+    return upper if upper in _BUILTIN_NAMES else text
+
+
+def closest_builtin_level(level: str) -> str | None:
+    """The built-in level a custom level name is probably a typo of, or None.
+
+    Close means: an abbreviation of at least 3 letters (WARN, CRIT, ERR), a known
+    alias (FATAL), or one edit away (eror, INFOO, SUCESS), ignoring case. A
+    built-in name followed by digits (DEBUG2) is taken as a deliberate custom level.
+    """
+    upper = level.upper()
+    if upper in _BUILTIN_NAMES:
+        return None
+    if upper in _ALIASES:
+        return _ALIASES[upper]
+    if upper.rstrip("0123456789") in _BUILTIN_NAMES:
+        return None
+    for builtin in _BUILTIN_NAMES_ORDERED:
+        if len(upper) >= 3 and builtin.startswith(upper):
+            return builtin
+    for builtin in _BUILTIN_NAMES_ORDERED:
+        if _edit_distance(upper, builtin) <= 1:
+            return builtin
+    return None
+
+
+_BUILTIN_NAMES_ORDERED = tuple(level for level, _, _ in BUILTIN_LEVELS)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (insert, delete, substitute, swap two neighbours)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, char_b in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _warn_if_misspelt(level: str, name: str) -> None:
+    guess = closest_builtin_level(level)
+    if guess is None:
+        return
+    warnings.warn(
+        f"{name}: {level!r} is not a built-in loguru level; did you mean {guess}? Level names are "
+        f"case-sensitive, and an entry for a level nothing logs at has no effect (if {level} is a level "
+        "you add with logger.level(), ignore this warning)",
+        SyslogConfigWarning,
+        stacklevel=_caller_stacklevel(),
+    )
+
+
+def _caller_stacklevel() -> int:
+    """The stacklevel of the first frame outside this package, for warnings.warn in our caller."""
+    frame = sys._getframe(1)  # the function that warns: stacklevel 1
+    level = 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("loguru_syslog"):
+        frame = frame.f_back
+        level += 1
+    return level

@@ -1,86 +1,149 @@
-"""What every socket transport shares: datagram vs framed stream, the peer-close check, fork."""
+"""SocketTransport: datagrams or a framed stream over any socket; subclasses only `dial()`.
+
+On a stream, whatever interrupts a write (a socket error, the timeout,
+KeyboardInterrupt, an exception from the application's signal handler), the
+next byte on the connection is the rest of the interrupted frame, or nothing
+(see `_stream`).
+"""
 
 from __future__ import annotations
 
+import errno
+import os
+import select
 import socket
-import time
 from typing import Sequence
 
-from ._framing import FRAMINGS, Framer
-from ._sockets import StreamWriteError, peer_closed, send_all, wait
+from ._framing import Framer
+from ._sockets import Aborter, deadline_after, peer_closed, wait
+from ._stream import StreamWriter
 from ._transport import PartialSendError, Transport
 
 
 class SocketTransport(Transport):
-    """Base of the UDP, TCP, TLS and Unix transports: subclasses only say how to connect.
+    """Base of the UDP, TCP, TLS and Unix transports, and of your own socket transports.
 
-    `framing=None` means datagrams (one message per send, no framing); otherwise
-    a stream framed as named ("octet-counting" or "lf").
+    Subclass it and implement `dial()`, returning a connected non-blocking
+    socket; use `connect()` (or `connect_socket()` for a socket you made) with
+    `self.deadline_after_timeout()` and `self.aborter`, so that it is bounded
+    and `stop()` can interrupt it. `framer=None` sends datagrams (one message
+    per send); a framer (`octet_counting`, `lf`) makes it a stream.
     """
 
-    def __init__(self, *, timeout: float, framing: str | None) -> None:
+    def __init__(self, *, timeout: float = 3.0, framer: Framer | None = None) -> None:
         self.timeout = timeout
-        self.framing = framing
-        self._framer: Framer | None = FRAMINGS[framing] if framing else None
+        self.framer: Framer | None = None
+        self.use_framer(framer)
+        self.aborter = Aborter()
         self._sock: socket.socket | None = None
+        self._writer = StreamWriter()
 
-    @property
-    def carries_newlines(self) -> bool:
-        return self.framing != "lf"
-
-    @property
-    def datagram(self) -> bool:
-        return self._framer is None
-
-    def _connect(self) -> socket.socket:  # pragma: no cover - abstract
-        """A connected, non-blocking socket (the timeout bounds every step)."""
+    def dial(self) -> socket.socket:  # pragma: no cover - abstract
+        """A connected, non-blocking socket (within `self.timeout` and `self.deadline`)."""
         raise NotImplementedError
+
+    def use_framer(self, framer: Framer | None) -> None:
+        """Datagrams (None) or a stream framed by `framer`; what the delivery reads follows."""
+        self.framer = framer
+        self.datagram = framer is None
+        self.carries_newlines = framer is None or framer.carries_newlines
+
+    @property
+    def framing(self) -> str | None:
+        """The framing's name, None for datagrams."""
+        return None if self.framer is None else self.framer.name
+
+    def pending_error(self, within: float) -> OSError | None:
+        """A datagram socket's pending error (an ICMP "port unreachable" for an earlier
+        datagram), waiting up to `within` seconds for one to arrive; None for streams."""
+        sock = self._sock
+        if sock is None or not self.datagram or sock.fileno() < 0:
+            return None
+        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if not code:
+            select.select([sock], [], [], within)  # readable as soon as an error arrives
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        return OSError(code, os.strerror(code)) if code else None
+
+    def deadline_after_timeout(self) -> float:
+        """When an operation starting now must end: the timeout, capped by `deadline`."""
+        return deadline_after(self.timeout, self.deadline)
+
+    def is_failure(self, exc: BaseException) -> bool:
+        # Socket operations fail with an OSError carrying an errno (ours too: see
+        # _sockets). Anything else came from the application (a signal handler).
+        if isinstance(exc, PartialSendError):
+            exc = exc.cause
+        return isinstance(exc, OSError) and exc.errno is not None
+
+    def taken(self) -> bool:
+        return self._writer.taken
 
     def open(self) -> None:
         self.close()
-        self._sock = self._connect()
+        self.aborter.reset()
+        self._sock = self.dial()
 
     def send(self, message: bytes) -> None:
-        sock = self._sock
-        if sock is None:
-            raise ConnectionError("not connected")
-        if self._framer is None:
+        sock = self._connected()
+        framer = self.framer
+        if framer is None:
             try:
                 sock.send(message)
             except BlockingIOError:  # the receiver's queue is full: wait, within the timeout
-                wait(sock, time.monotonic() + self.timeout)
+                wait(sock, self.deadline_after_timeout(), self.aborter)
                 sock.send(message)
             return
-        if peer_closed(sock):
-            raise ConnectionResetError("the peer closed the connection")
-        send_all(sock, self._framer(message), self.timeout)
+        self._stream(sock, framer(message), ())
 
     def send_many(self, messages: Sequence[bytes]) -> None:
-        framer, sock = self._framer, self._sock
-        if framer is None or sock is None:
+        framer = self.framer
+        if framer is None:
             super().send_many(messages)
             return
-        if peer_closed(sock):
-            raise PartialSendError(0, ConnectionResetError("the peer closed the connection"))
         frames = [framer(message) for message in messages]
         try:
-            send_all(sock, b"".join(frames), self.timeout)
-        except StreamWriteError as exc:
-            # Only frames that went out whole count; the partial one goes again
-            # on the next connection (this one is dropped, so it cannot corrupt it).
-            whole, written = 0, 0
-            for frame in frames:
-                written += len(frame)
-                if written > exc.sent:
-                    break
-                whole += 1
-            raise PartialSendError(whole, exc.cause) from exc
+            self._stream(self._connected(), b"".join(frames), frames)
+        except BaseException as exc:
+            if self._writer.whole:
+                raise PartialSendError(self._writer.whole, exc) from exc
+            raise
 
     def close(self) -> None:
         sock, self._sock = self._sock, None
+        self._writer.reset()
         if sock is not None:
             sock.close()
 
-    def forget(self) -> None:
-        # Only the child's descriptor: no shutdown(), no TLS close_notify.
-        self.close()
+    def abort(self) -> None:
+        self.aborter.abort()
+
+    def after_fork(self) -> None:
+        # Only the child's descriptors: no shutdown(), no TLS close_notify.
+        self.aborter.discard()
+        SocketTransport.close(self)
+
+    def _connected(self) -> socket.socket:
+        sock = self._sock
+        if sock is None:
+            raise ConnectionError(errno.ENOTCONN, "not connected")
+        return sock
+
+    def _stream(self, sock: socket.socket, data: bytes, frames: Sequence[bytes]) -> None:
+        """Finish a started frame, check the peer is there, then write `data` whole."""
+        writer = self._writer
+        writer.taken = False
+
+        def wait_for(deadline: float, writable: bool) -> None:
+            wait(sock, deadline, self.aborter, writable)
+
+        try:
+            if writer.rest:
+                writer.finish_rest(sock.send, wait_for, self.deadline_after_timeout)
+            elif peer_closed(sock):
+                raise ConnectionResetError(errno.ECONNRESET, "the peer closed the connection")
+            writer.write(data, sock.send, wait_for, self.deadline_after_timeout, frames)
+        except BaseException:
+            if writer.broken:
+                SocketTransport.close(self)  # no TLS close_notify after half a record
+            raise

@@ -1,14 +1,31 @@
-"""stdout / stderr: one line per message, for journald, Docker and Kubernetes."""
+"""stdout / stderr: one line per message, for journald, Docker and Kubernetes.
+
+Bounded like every transport: a pipe nobody reads (a stuck collector) costs a
+call at most `timeout`, and a line that has started is finished before the
+next one (see `_stream`).
+"""
 
 from __future__ import annotations
 
+import errno
+import os
+import select
 import sys
+import time
 from typing import TextIO
 
+from ._address import STREAMS
+from ._errors import SyslogConfigError
 from ._framing import lf
-from ._transport import Transport
+from ._options import DEFAULT_TIMEOUT, parse_seconds
+from ._sockets import Aborter, deadline_after
+from ._stream import StreamWriter
+from ._transport import Transport, TransportTimeout
 
-STREAMS = ("stdout", "stderr")
+#: journald's default LineMax: longer stdout lines are split (_LINE_BREAK=line-max).
+JOURNALD_LINE_MAX = 49152
+#: Octets one write may carry without blocking once the pipe is writable (POSIX PIPE_BUF).
+_CHUNK = getattr(select, "PIPE_BUF", 512)
 
 
 class StdioTransport(Transport):
@@ -25,31 +42,99 @@ class StdioTransport(Transport):
     # (SyslogLevelPrefix=, sd-daemon(3)) accepts only <0>..<7> and leaves <14> in
     # the text. Container runtimes do not care either way.
     default_facility = 0
-    default_max_message_size = 49152  # journald's default LineMax (48 KiB)
+    # One octet under LineMax: the longest line, with its newline, still ends on
+    # the newline instead of being split by journald.
+    default_max_message_size = JOURNALD_LINE_MAX - 1
+    carries_newlines = False
 
-    @property
-    def carries_newlines(self) -> bool:
-        return False
-
-    def __init__(self, stream: str = "stdout") -> None:
+    def __init__(self, stream: str = "stdout", *, timeout: float = DEFAULT_TIMEOUT) -> None:
         if stream not in STREAMS:
-            raise ValueError(f"stream must be one of {STREAMS}, not {stream!r}")
+            raise SyslogConfigError("stream", stream, f"one of {', '.join(STREAMS)}")
         self.stream = stream
+        self.timeout = parse_seconds(timeout, "timeout")
+        self._writer = StreamWriter()
+        self._aborter = Aborter()
+        self._cut_short = False  # a line was cut short: end it before the next one
 
-    def _target(self) -> TextIO:
-        return sys.stdout if self.stream == "stdout" else sys.stderr
+    def is_failure(self, exc: BaseException) -> bool:
+        return isinstance(exc, OSError) and exc.errno is not None
+
+    def taken(self) -> bool:
+        return self._writer.taken
+
+    def open(self) -> None:
+        self._aborter.reset()
+
+    def abort(self) -> None:
+        self._aborter.abort()
+
+    def close(self) -> None:
+        self._writer.reset()
+
+    def after_fork(self) -> None:
+        self._aborter.discard()
+        self.close()
 
     def send(self, message: bytes) -> None:
         target = self._target()
         line = lf(message)
-        buffer = getattr(target, "buffer", None)
-        if buffer is None:  # a text-only stream (StringIO, some test captures)
+        fd = _fileno(target)
+        if fd is None:  # a text-only stream (StringIO, some test captures): cannot block
             target.write(line.decode("utf-8", "replace"))
             target.flush()
             return
-        target.flush()  # what was printed before us must stay before us
-        buffer.write(line)
-        buffer.flush()
+        writer = self._writer
+        writer.taken = False
+
+        def write(view: memoryview) -> int:
+            if not select.select([], [fd], [], 0)[1]:
+                raise BlockingIOError(errno.EAGAIN, "the stream is full")
+            return os.write(fd, view[:_CHUNK])
+
+        def wait(deadline: float, writable: bool) -> None:
+            remaining = deadline - time.monotonic()
+            self._aborter.check()
+            if remaining > 0 and select.select([self._aborter.fileno()], [fd], [], remaining)[1]:
+                self._aborter.check()
+                return
+            self._aborter.check()
+            raise TransportTimeout(f"nobody reads {self.stream} (the line waited the timeout)")
+
+        def deadline() -> float:
+            return deadline_after(self.timeout, self.deadline)
+
+        try:
+            if writer.rest:
+                writer.finish_rest(write, wait, deadline)
+            else:
+                # What was printed before us must stay before us; flushing may block
+                # on a full pipe, so only once the stream takes data again.
+                wait(deadline(), True)
+                target.flush()
+            if self._cut_short:
+                # A stream cannot be dropped: end the cut line (an empty line at
+                # worst, which journald drops) so that this one starts clean.
+                writer.write(b"\n", write, wait, deadline)
+                self._cut_short = False
+            writer.write(line, write, wait, deadline)
+        except BaseException:
+            if writer.broken:
+                writer.reset()
+                self._cut_short = True
+            raise
+
+    def _target(self) -> TextIO:
+        target = sys.stdout if self.stream == "stdout" else sys.stderr
+        if target is None:  # pythonw, or closed by the application
+            raise OSError(errno.EBADF, f"sys.{self.stream} is None")
+        return target
 
     def __repr__(self) -> str:
         return f"StdioTransport({self.stream!r})"
+
+
+def _fileno(target: TextIO) -> int | None:
+    try:
+        return target.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None

@@ -36,7 +36,7 @@ def parse_sd_id(value: object, name: str = "sd_id") -> str:
     return value
 
 
-def _printable(value: Any) -> str:
+def printable(value: Any) -> str:
     """str(value), or a placeholder naming the type when str() itself raises."""
     try:
         return str(value)
@@ -69,8 +69,8 @@ class StructuredData:
             if name is None:
                 if len(self._names) >= _NAME_CACHE_SIZE:  # keys made per record: stay bounded
                     self._names.clear()
-                name = self._names[key] = sd_name(_printable(key))
-            params.append(f' {name}="{sd_value(_printable(value), self._replacement)}"')
+                name = self._names[key] = sd_name(printable(key))
+            params.append(f' {name}="{sd_value(printable(value), self._replacement)}"')
         if not params:
             return NILVALUE
         return self._open + "".join(params) + "]"

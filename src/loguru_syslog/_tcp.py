@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 
+from ._address import DEFAULT_PORTS, check_host
+from ._framing import FRAMINGS, parse_framing
+from ._options import DEFAULT_TIMEOUT, parse_port, parse_seconds
 from ._socket_transport import SocketTransport
 from ._sockets import connect
-from ._udp import DEFAULT_TIMEOUT
 
 
 class TCPTransport(SocketTransport):
@@ -16,22 +18,25 @@ class TCPTransport(SocketTransport):
     peer, so that a restarted daemon costs a reconnect, not a lost message.
     """
 
+    default_port = DEFAULT_PORTS["tcp"]
+    default_framing = "octet-counting"
     default_max_message_size = 8192  # rsyslog's default maxMessageSize
 
     def __init__(
         self,
         host: str,
-        port: int = 514,
+        port: int | None = None,
         *,
-        framing: str = "octet-counting",
+        framing: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        super().__init__(timeout=timeout, framing=framing)
-        self.host = host
-        self.port = port
+        framing = parse_framing(framing or self.default_framing)
+        super().__init__(timeout=parse_seconds(timeout, "timeout"), framer=FRAMINGS[framing])
+        self.host = check_host(host, "host")
+        self.port = parse_port(self.default_port if port is None else port, "port")
 
-    def _connect(self) -> socket.socket:
-        return connect(self.host, self.port, socket.SOCK_STREAM, self.timeout)
+    def dial(self) -> socket.socket:
+        return connect(self.host, self.port, socket.SOCK_STREAM, self.deadline_after_timeout(), self.aborter)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.host!r}, {self.port}, framing={self.framing!r})"

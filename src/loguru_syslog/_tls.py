@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 import socket
 import ssl
+import warnings
 
-from ._errors import SyslogConfigError
-from ._sockets import connect
+from ._address import DEFAULT_PORTS
+from ._errors import SyslogConfigError, SyslogConfigWarning
+from ._options import DEFAULT_TIMEOUT
+from ._sockets import connect, handshake
 from ._tcp import TCPTransport
-from ._udp import DEFAULT_TIMEOUT
 
 #: How long open() waits, at most, for a TLS 1.3 server's verdict on our certificate.
 VERDICT_WAIT = 0.2
@@ -26,6 +29,7 @@ def make_context(
     """A client context: the system CAs (or `ca_file` instead), an optional client certificate.
 
     Bad files raise SyslogConfigError now, not a handshake failure later.
+    `verify=False` warns (SyslogConfigWarning): anyone on the path can read the logs.
     """
     for name, path in (("tls_ca_file", ca_file), ("tls_cert_file", cert_file), ("tls_key_file", key_file)):
         if path is not None and not os.path.isfile(path):
@@ -37,6 +41,12 @@ def make_context(
     except ssl.SSLError as exc:
         raise SyslogConfigError("tls_ca_file", ca_file, f"PEM CA certificates ({exc})") from exc
     if not verify:
+        warnings.warn(
+            "tls_verify is off: the server's certificate and name are not checked, so anyone "
+            "on the network path can read or redirect the logs",
+            SyslogConfigWarning,
+            stacklevel=2,
+        )
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     if cert_file:
@@ -56,31 +66,36 @@ class TLSTransport(TCPTransport):
     (default: `host`). The handshake is bounded by `timeout`.
     """
 
+    default_port = DEFAULT_PORTS["tls"]
+
     def __init__(
         self,
         host: str,
-        port: int = 6514,
+        port: int | None = None,
         *,
         context: ssl.SSLContext | None = None,
         server_name: str | None = None,
-        framing: str = "octet-counting",
+        framing: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         super().__init__(host, port, framing=framing, timeout=timeout)
         self.context = context or make_context()
         self.server_name = server_name or host
 
-    def _connect(self) -> socket.socket:
-        raw = connect(self.host, self.port, socket.SOCK_STREAM, self.timeout)
-        sock = self.context.wrap_socket(
-            raw,
-            server_hostname=self.server_name if self.context.check_hostname or self.server_name else None,
-            do_handshake_on_connect=False,
-        )
+    def dial(self) -> socket.socket:
+        deadline = self.deadline_after_timeout()
+        raw = connect(self.host, self.port, socket.SOCK_STREAM, deadline, self.aborter)
         try:
-            sock.settimeout(self.timeout)
-            sock.do_handshake()
-            sock.setblocking(False)
+            sock = self.context.wrap_socket(
+                raw,
+                server_hostname=self.server_name if self.context.check_hostname or self.server_name else None,
+                do_handshake_on_connect=False,
+            )
+        except BaseException:
+            raw.close()
+            raise
+        try:
+            handshake(sock, deadline, self.aborter)
             if sock.version() == "TLSv1.3":
                 _await_verdict(sock, min(self.timeout, VERDICT_WAIT))
         except BaseException:
@@ -99,9 +114,6 @@ class TLSTransport(TCPTransport):
                 pass
         super().close()
 
-    def forget(self) -> None:
-        super().close()  # no close_notify: the parent's session is still in use
-
 
 def _await_verdict(sock: ssl.SSLSocket, wait: float) -> None:
     """Raise if a TLS 1.3 server refuses the connection right after the handshake.
@@ -119,5 +131,5 @@ def _await_verdict(sock: ssl.SSLSocket, wait: float) -> None:
     except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
         return  # a session ticket, processed: the server goes on with us
     if data == b"":
-        raise ConnectionResetError("the server closed the connection after the TLS handshake")
+        raise ConnectionResetError(errno.ECONNRESET, "the server closed the connection after the TLS handshake")
     # Application data from a syslog server: unusual, but not a refusal.

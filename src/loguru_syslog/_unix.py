@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import errno
 import socket
-import time
 
-from ._framing import FRAMINGS
+from ._address import check_unix_path
+from ._errors import SyslogConfigError
+from ._framing import FRAMINGS, parse_framing
+from ._options import DEFAULT_TIMEOUT, parse_seconds
 from ._socket_transport import SocketTransport
-from ._sockets import wait
-from ._udp import DEFAULT_TIMEOUT
+from ._sockets import connect_socket
 
 KINDS = ("auto", "dgram", "stream")
-#: Where syslog daemons listen, in the order the sink looks for them.
-LOCAL_SOCKET_PATHS = ("/dev/log", "/var/run/syslog", "/var/run/log")
 
 
 class UnixTransport(SocketTransport):
@@ -24,6 +23,7 @@ class UnixTransport(SocketTransport):
     """
 
     default_header = "local"  # stock daemons mangle rfc5424 on the local socket
+    default_framing = "lf"
     default_max_message_size = 8192
 
     def __init__(
@@ -31,44 +31,39 @@ class UnixTransport(SocketTransport):
         path: str,
         *,
         kind: str = "auto",
-        framing: str = "lf",
+        framing: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        super().__init__(timeout=timeout, framing=None if kind == "dgram" else framing)
-        self.path = path
+        if kind not in KINDS:
+            raise SyslogConfigError("kind", kind, f"one of {', '.join(KINDS)}")
+        self._stream_framer = FRAMINGS[parse_framing(framing or self.default_framing)]
+        super().__init__(timeout=parse_seconds(timeout, "timeout"), framer=None)
+        self.path = check_unix_path(path, "path")
         self.kind = kind
-        self._stream_framing = framing
+        if kind == "stream":
+            self.use_framer(self._stream_framer)
+        # "auto" may end up on a stream: promise only what both can carry.
+        self.carries_newlines = kind == "dgram" or self._stream_framer.carries_newlines
 
-    @property
-    def carries_newlines(self) -> bool:
-        # "auto" may end up on an LF-framed stream: promise only what both can carry.
-        return self.kind == "dgram" or self._stream_framing != "lf"
-
-    def _connect(self) -> socket.socket:
+    def dial(self) -> socket.socket:
         if self.kind != "stream":
             try:
-                return self._connect_as(socket.SOCK_DGRAM)
+                return self._dial_as(socket.SOCK_DGRAM)
             except OSError as exc:
                 if self.kind == "dgram" or exc.errno != errno.EPROTOTYPE:
                     raise
-        return self._connect_as(socket.SOCK_STREAM)
+        return self._dial_as(socket.SOCK_STREAM)
 
-    def _connect_as(self, socktype: int) -> socket.socket:
+    def _dial_as(self, socktype: int) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socktype)
         try:
-            sock.setblocking(False)
-            try:
-                sock.connect(self.path)
-            except BlockingIOError:  # a stream listener with a full backlog
-                wait(sock, time.monotonic() + self.timeout)
-                err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if err:
-                    raise OSError(err, f"connect to {self.path}") from None
+            connect_socket(sock, self.path, self.deadline_after_timeout(), self.aborter)
         except BaseException:
             sock.close()
             raise
-        self.framing = None if socktype == socket.SOCK_DGRAM else self._stream_framing
-        self._framer = FRAMINGS[self.framing] if self.framing else None
+        carries = self.carries_newlines
+        self.use_framer(None if socktype == socket.SOCK_DGRAM else self._stream_framer)
+        self.carries_newlines = carries  # what the formatter was promised stays true
         return sock
 
     def __repr__(self) -> str:

@@ -1,0 +1,278 @@
+"""The one resolver: arguments, URL query and environment -> a frozen, typed SyslogConfig.
+
+Precedence, highest first: explicit values (constructor keywords, or what
+`from_env` gathered: its overrides, then the dedicated SYSLOG_* variables),
+then the address URL's query parameters, then the defaults of the OPTIONS
+table, then the transport's own defaults (header, facility, size). Every value
+is parsed by the OPTIONS table, so it is valid or invalid the same way
+everywhere, and every error names where the value came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import socket
+import ssl
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Tuple, Union
+
+from ._address import STREAMS, UNIX_KINDS, Address, find_local_socket, parse_url
+from ._errors import SyslogConfigError
+from ._format import default_app_name
+from ._options import OPTIONS
+from ._severity import SeverityTable
+from ._stdio import StdioTransport
+from ._tcp import TCPTransport
+from ._tls import TLSTransport, make_context
+from ._transport import Transport
+from ._udp import UDPTransport
+from ._unix import UnixTransport
+
+AddressLike = Union[str, Tuple[str, int], Transport, None]
+
+#: Where a value came from, besides variable names, flags and "address?key".
+ARGUMENT, URL_QUERY, DEFAULT = "argument", "URL query", "default"
+#: The header whose packets RFC 3164 section 4.1 limits to 1024 octets.
+RFC3164_MAX = 1024
+_TLS_OPTIONS = ("tls_context", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_verify", "tls_server_name")
+
+
+@dataclass(frozen=True)
+class SyslogConfig:
+    """Every option of a sink, resolved: typed values, transport defaults applied.
+
+    `sources` says where each value came from ("argument", "default", "URL
+    query", a variable such as "SYSLOG_FACILITY", a flag such as "--facility");
+    `explicit` names the options the user set (the rest are defaults).
+    """
+
+    address: str
+    facility: int
+    header: str
+    app_name: str
+    hostname: str
+    msgid: str | None
+    severities: SeverityTable
+    framing: str | None
+    max_message_size: int
+    timeout: float
+    background: bool
+    queue_size: int
+    buffer_size: int
+    buffer_bytes: int
+    backoff_min: float
+    backoff_max: float
+    stop_timeout: float
+    structured_data: bool | frozenset[str]
+    sd_id: str
+    keep_newlines: bool
+    replacement: str
+    bom: bool
+    tls_context: ssl.SSLContext | None
+    tls_ca_file: str | None
+    tls_cert_file: str | None
+    tls_key_file: str | None
+    tls_verify: bool
+    tls_server_name: str | None
+    #: The transport built from the address (or the one given).
+    transport: Transport = field(compare=False, repr=False)
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    explicit: frozenset[str] = frozenset()
+    #: What it was resolved from: the address and the explicit values with their labels.
+    inputs: tuple[AddressLike, Mapping[str, Any], Mapping[str, str]] = field(
+        default=(None, {}, {}), compare=False, repr=False
+    )
+
+    def rebuild_inputs(self) -> tuple[AddressLike, Mapping[str, Any], Mapping[str, str]]:
+        """What a pickled sink is rebuilt from in a child process (spawn, forkserver).
+
+        A Transport instance or an ssl.SSLContext cannot cross a process boundary:
+        TypeError, saying what to do instead.
+        """
+        address, given, sources = self.inputs
+        if isinstance(address, Transport) or any(given.get(name) is not None for name in ("transport", "tls_context")):
+            raise TypeError(
+                "a SyslogSink built with a Transport instance or an ssl.SSLContext cannot be pickled "
+                "for a child process: give the child an address (and tls_* files) instead, build the "
+                "sink in the child, or add it to loguru with enqueue=True"
+            )
+        return address, given, sources
+
+
+def query_parameters() -> tuple[str, ...]:
+    """The query parameters an address URL may carry: every option that can be written as text."""
+    return tuple(name for name, option in OPTIONS.items() if option.textual)
+
+
+def closest(word: str, candidates: list[str]) -> str | None:
+    """The candidate a typo most likely meant, or None."""
+    matches = difflib.get_close_matches(word.lower(), [c.lower() for c in candidates], n=1, cutoff=0.6)
+    if not matches:
+        return None
+    return next(c for c in candidates if c.lower() == matches[0])
+
+
+def check_query(address: Address, name: str, skip: frozenset[str] = frozenset()) -> None:
+    """Validate the URL's query parameters now, so that errors name `name` (the variable).
+
+    Unknown parameters are errors (with the closest known one); values go through
+    the OPTIONS parsers. Parameters in `skip` are overridden and not looked at.
+    """
+    known = query_parameters()
+    for key, text in address.query.items():
+        if key not in known:
+            guess = closest(key, list(known))
+            hint = f"did you mean {guess}? " if guess else ""
+            raise SyslogConfigError(
+                f"{name}?{key}", text, f"{hint}it is an unknown query parameter; known ones are {', '.join(known)}"
+            )
+        if key not in skip:
+            OPTIONS[key].parse(text, f"{name}?{key}")
+
+
+def resolve(address: AddressLike, given: Mapping[str, Any], sources: Mapping[str, str] | None = None) -> SyslogConfig:
+    """The config and transport for `address` and the explicit option values `given`.
+
+    `sources` names where each given value came from (default: "argument"); the
+    errors use those names.
+    """
+    labels = dict(sources or {})
+    inputs = (address, dict(given), labels)
+    transport_given = given.get("transport")
+    if transport_given is not None:
+        if address is not None:
+            raise SyslogConfigError("transport", transport_given, "either an address or a transport, not both")
+        address = transport_given
+        given = {k: v for k, v in given.items() if k != "transport"}
+    parsed = parse_address(address)
+    if parsed is not None:  # unknown or bad query parameters: an error naming "address?key"
+        check_query(
+            parsed, labels.get("address", "address") if isinstance(address, str) else "address", frozenset(given)
+        )
+    values: dict[str, Any] = {}
+    where: dict[str, str] = {"address": labels.get("address", ARGUMENT if address is not None else DEFAULT)}
+    explicit: set[str] = set()
+    for name, option in OPTIONS.items():
+        if name in given:
+            label = labels.get(name, name)
+            values[name] = option.parse(given[name], label)
+            where[name] = labels.get(name, ARGUMENT)
+            explicit.add(name)
+        elif parsed is not None and name in parsed.query and option.textual:
+            values[name] = option.parse(parsed.query[name], f"{labels.get('address', 'address')}?{name}")
+            where[name] = URL_QUERY
+            explicit.add(name)
+        else:
+            values[name] = None if option.default is None else option.parse(option.default, name)
+            where[name] = DEFAULT
+    if values["backoff_max"] < values["backoff_min"]:
+        raise SyslogConfigError(
+            labels.get("backoff_max", "backoff_max"), values["backoff_max"], f">= backoff_min ({values['backoff_min']})"
+        )
+    transport = address if isinstance(address, Transport) else build_transport(_require(parsed), values)
+    _check_applicable(transport, parsed, values, explicit)
+    header = values["header"] or transport.default_header
+    size = values["max_message_size"]
+    if size is None:
+        size = transport.default_max_message_size
+        if header == "rfc3164":
+            size = min(size, RFC3164_MAX)  # RFC 3164 section 4.1, unless set explicitly
+    if transport.size_limit is not None:
+        size = min(size, transport.size_limit)
+    values.update(
+        address=str(parsed) if parsed is not None else repr(transport),
+        header=header,
+        max_message_size=size,
+        facility=transport.default_facility if values["facility"] is None else values["facility"],
+        app_name=default_app_name() if values["app_name"] is None else values["app_name"],
+        hostname=socket.gethostname() if values["hostname"] is None else values["hostname"],
+        severities=values["severities"] or SeverityTable(),
+        framing=values["framing"] or getattr(transport, "framing", None),
+        transport=transport,
+        sources=where,
+        explicit=frozenset(explicit),
+        inputs=inputs,
+    )
+    return SyslogConfig(**values)
+
+
+def parse_address(address: AddressLike) -> Address | None:
+    """The parsed address, or None for a Transport instance."""
+    if isinstance(address, str):
+        return parse_url(address)
+    if isinstance(address, tuple):
+        if (
+            len(address) == 2
+            and isinstance(address[0], str)
+            and isinstance(address[1], int)
+            and not isinstance(address[1], bool)
+            and 0 < address[1] < 65536
+        ):
+            return Address("udp", host=address[0], port=address[1])
+        raise SyslogConfigError("address", address, "a (host, port) tuple with a port from 1 to 65535")
+    if address is None:
+        return Address("unix", path=find_local_socket())
+    if isinstance(address, Transport):
+        return None
+    raise SyslogConfigError("address", address, "a URL, a (host, port) tuple, a Transport, or None")
+
+
+def _require(parsed: Address | None) -> Address:
+    if parsed is None:  # pragma: no cover - parse_address returns None only for a Transport
+        raise SyslogConfigError("address", parsed, "an address")
+    return parsed
+
+
+def build_transport(address: Address, values: Mapping[str, Any]) -> Transport:
+    """The transport for a parsed address; `values` are the resolved options."""
+    timeout, framing = values["timeout"], values["framing"]
+    if address.scheme in STREAMS:
+        return StdioTransport(address.scheme, timeout=timeout)
+    if address.scheme in UNIX_KINDS:
+        return UnixTransport(address.path, kind=UNIX_KINDS[address.scheme], framing=framing, timeout=timeout)
+    if address.scheme == "udp":
+        return UDPTransport(address.host, address.port, timeout=timeout)
+    if address.scheme == "tcp":
+        return TCPTransport(address.host, address.port, framing=framing, timeout=timeout)
+    return TLSTransport(
+        address.host,
+        address.port,
+        context=tls_context(values),
+        server_name=values["tls_server_name"],
+        framing=framing,
+        timeout=timeout,
+    )
+
+
+def tls_context(values: Mapping[str, Any]) -> ssl.SSLContext:
+    """The user's context, or one made from the tls_* options."""
+    context: ssl.SSLContext | None = values["tls_context"]
+    if context is not None:
+        for name in ("tls_ca_file", "tls_cert_file", "tls_key_file"):
+            if values[name] is not None:
+                raise SyslogConfigError(name, values[name], "leave it out when tls_context is given")
+        return context
+    return make_context(
+        ca_file=values["tls_ca_file"],
+        cert_file=values["tls_cert_file"],
+        key_file=values["tls_key_file"],
+        verify=values["tls_verify"],
+    )
+
+
+def _check_applicable(
+    transport: Transport, parsed: Address | None, values: Mapping[str, Any], set_here: set[str]
+) -> None:
+    """Options that cannot apply to this transport are mistakes: say so instead of ignoring them."""
+    if parsed is None:
+        for name in ("framing", "timeout", *_TLS_OPTIONS):
+            if name in set_here:
+                raise SyslogConfigError(name, values[name], "configure it on the Transport instance you passed")
+        return
+    if parsed.scheme != "tls":
+        for name in _TLS_OPTIONS:
+            if name in set_here:
+                raise SyslogConfigError(name, values[name], "only for tls:// addresses")
+    # Known before connecting: UDP and unixgram:// are datagrams; unix:// may become a stream.
+    if "framing" in set_here and (transport.datagram or parsed.scheme in STREAMS):
+        raise SyslogConfigError("framing", values["framing"], "only for stream transports (tcp, tls, unix streams)")

@@ -1,0 +1,53 @@
+"""What a sink counts, written by every part that counts, read as one snapshot (`sink.stats`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SyslogStats:
+    """A snapshot of a sink's counters (`sink.stats`). All counts are of messages."""
+
+    sent: int
+    """Handed to the transport without error (for UDP and TCP: to the kernel)."""
+    dropped: int
+    """Lost for good: the oldest pushed out of a full buffer or queue, or left unsent at stop()."""
+    truncated: int
+    """Cut to max_message_size (or further, to what a datagram socket accepts)."""
+    reconnects: int
+    """Successful connections after a failure."""
+    errors: int
+    """Failed connect or send attempts (each one retried, or counted in dropped), plus
+    records that could not be formatted normally (sent through the fallback)."""
+    sanitized: int
+    """Messages whose control characters were replaced or whose text could not be encoded."""
+    buffered: int
+    """Waiting for the peer to come back (or to read again), now."""
+    queued: int
+    """Waiting in the background queue, now."""
+
+
+class Counters:
+    """The running counts of one sink: the formatter, the delivery and the background
+    writer add to the same object, so a snapshot needs no arithmetic."""
+
+    __slots__ = ("dropped", "errors", "reconnects", "sanitized", "sent", "truncated")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.sent = self.dropped = self.truncated = self.reconnects = self.errors = self.sanitized = 0
+
+    def snapshot(self, buffered: int, queued: int) -> SyslogStats:
+        return SyslogStats(
+            sent=self.sent,
+            dropped=self.dropped,
+            truncated=self.truncated,
+            reconnects=self.reconnects,
+            errors=self.errors,
+            sanitized=self.sanitized,
+            buffered=buffered,
+            queued=queued,
+        )
