@@ -4,21 +4,27 @@
 
 Prints (markdown) the numbers benchmarks/PROFILE.md is written from:
 
-- `cprofile`: loguru + the sink under cProfile (the shape: which functions, how often);
-- `parts`: each stage of the current code timed alone with timeit on the real objects;
-  a stub socket (`send` = a C builtin) separates our Python code from the syscall;
+- `cprofile`: loguru + the sink (UDP, then TCP) under cProfile (the shape: which functions, how often,
+  their own time);
+- `parts`: each stage of the real code timed alone with timeit: `SyslogSink.write` (UDP,
+  TCP), `Formatter.format`, `Delivery.send`, the transport's `send`, next to the raw syscall;
 - `insitu`: the same stages as loguru sinks (tight loops flatter small functions:
   inside loguru the caches are cold and every record is new), next to a hand-written
-  sink and to `inlined_fast_path`, the whole fast path in one function (what is left
-  to gain from removing Python frames);
-- `steps`: the formatter's fast path rebuilt one step at a time inside loguru;
+  sink that only sends;
 - `background`: background=True with a healthy TCP peer and loguru at full speed,
-  default queue_size: queue depth and drops per run; the previous batch sizes against
-  the current ones at two GIL switch intervals; then bare `write()` bursts;
+  default queue_size: queue depth and drops per run, at three GIL switch intervals;
+  then bare `write()` bursts;
 - `rsyslog`: the sink alone (no loguru) into rsyslogd over TCP, end to end.
 
-It reads private attributes of the sink (`_formatter._parts`, `_delivery`...): it is
-a tool for the developers, not an example, and needs updating when they change.
+It holds no copy of the hot path: every figure is the package's own code. The sink is
+driven through its public seams only: a real UDP socket on loopback, `transport=` with
+a `Transport` subclass that drops what it is given (to time our Python code without
+the syscall), `sink.transport`, `sink.config`, `sink.stats`. `Formatter` and `Delivery`
+are timed alone by building them from `sink.config` the way `SyslogSink` does (the
+only internal names used, imported from their modules); each is checked to produce
+exactly what the sink sends, so a change in the sink's wiring fails here instead of
+silently measuring something else (`--quick` runs every section and every check; the
+benchmark smoke test runs it).
 """
 
 from __future__ import annotations
@@ -40,10 +46,19 @@ from receivers import Receivers, ReceiverSpec
 from rsyslog import Rsyslog, find_rsyslogd
 
 import loguru_syslog
-from loguru_syslog import SyslogSink
+from loguru_syslog import MemoryTransport, SyslogSink, Transport
+from loguru_syslog._backoff import Backoff
+from loguru_syslog._buffer import Buffer
+from loguru_syslog._counters import Counters
+from loguru_syslog._delivery import Delivery
+from loguru_syslog._format import Formatter
+from loguru_syslog._outage import Outage
 
 MESSAGE = "user 4242 logged in from 127.0.0.1 via password, session 7f3a9c"
+FORMAT = "{message}"
 REPEAT = 7
+#: GIL switch intervals the background section compares (seconds); the first is the default.
+SWITCH_INTERVALS = (sys.getswitchinterval(), 0.001, 0.02)
 
 
 def per_call_us(function: Callable[[], object], number: int) -> tuple[float, float]:
@@ -56,7 +71,7 @@ def per_call_us(function: Callable[[], object], number: int) -> tuple[float, flo
 def captured_message(bound: dict[str, Any] | None = None) -> Any:
     """A real loguru message (a str with .record), as our sink receives it."""
     seen: list[Any] = []
-    handler = logger.add(seen.append, format="{message}")
+    handler = logger.add(seen.append, format=FORMAT)
     (logger.bind(**bound) if bound else logger).info(MESSAGE)
     logger.remove(handler)
     return seen[0]
@@ -70,68 +85,96 @@ def table(rows: list[tuple[str, float, float]]) -> None:
     print()
 
 
-class StubSocket:
-    """Stands in for the connected UDP socket: `send` is a C builtin that costs ~30 ns.
-
-    With it, what is timed is our Python code alone, without the syscall's noise
-    (a real send costs ~3 us and moves by +-0.5 us from run to run on this machine).
-    """
-
-    send = staticmethod(len)
+# -- the objects timed: the package's own, through its public seams --------------------------
 
 
-def udp_sink(port: int, stub: bool) -> SyslogSink:
-    sink = SyslogSink(f"udp://127.0.0.1:{port}", app_name="bench")
-    sink.write(captured_message())  # connect now, fill the caches
-    assert sink._delivery._datagram_ready, "the lock-free datagram path is not armed"
-    if stub:
-        sink._delivery.transport._sock.close()
-        sink._delivery.transport._sock = StubSocket()
+class NullTransport(Transport):
+    """A datagram transport that drops what it is given: with it, what is timed is our
+    Python code above the socket (the syscall costs ~3 us and moves by +-0.5 us from run
+    to run on this machine). `datagram=False` makes it look like a stream to the delivery
+    (which then takes its locked policy path instead of the lock-free datagram one)."""
+
+    def __init__(self, *, datagram: bool = True) -> None:
+        self.datagram = datagram
+
+    def send(self, message: bytes) -> None:
+        pass
+
+
+def udp_sink(port: int, scheme: str = "udp") -> SyslogSink:
+    """A sink on a real UDP (or TCP) socket, connected and with its caches filled."""
+    sink = SyslogSink(f"{scheme}://127.0.0.1:{port}", app_name="bench")
+    sink.write(captured_message())
+    assert sink.stats.sent == 1 and not sink.stats.errors, sink.stats
     return sink
 
 
-def inlined_fast_path(sink: SyslogSink) -> Callable[[Any], None]:
-    """Not the sink's code: the current fast path written as one function, to measure
-    what the remaining Python frames (`SyslogSink.write` -> `Formatter.format` ->
-    `Delivery.send` -> `SocketTransport.send`) cost. Same cache (`Formatter._parts`),
-    same checks, same bytes (asserted in `insitu`); anything uncommon goes through
-    `sink.write`. A sketch: a failed send is not handed to Delivery's failure policy."""
-    formatter, delivery = sink._formatter, sink._delivery
-    transport = delivery.transport
-    parts_cache, limit = formatter._parts, formatter._max
-    full_write = sink.write
+def null_sink(datagram: bool = True) -> SyslogSink:
+    """A sink whose transport drops everything (see NullTransport), warmed up."""
+    sink = SyslogSink(transport=NullTransport(datagram=datagram), app_name="bench")
+    sink.write(captured_message())
+    assert sink.stats.sent == 1 and not sink.stats.errors, sink.stats
+    return sink
 
-    def write(message: Any) -> None:
-        record = message.record
-        t = record["time"]
-        parts = parts_cache.get(record["level"].name)
-        text = message.rstrip("\r\n")
-        if (
-            parts is None
-            or record["extra"]
-            or not text.isprintable()
-            or not delivery._datagram_ready
-            or parts[0] != (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, record["process"].id)
-        ):
-            full_write(message)
-            return
-        data = ("%s%06d%s%s" % (parts[1], t.microsecond, parts[3], text)).encode()  # noqa: UP031
-        if len(data) > limit:
-            full_write(message)
-            return
-        transport._sock.send(data)
-        delivery.sent += 1
 
-    return write
+def formatter_of(sink: SyslogSink) -> Formatter:
+    """The sink's formatter, built again from `sink.config` the way SyslogSink builds it
+    (without structured data: the plain records timed here have no extras)."""
+    config = sink.config
+    return Formatter(
+        header=config.header,
+        facility=config.facility,
+        severities=config.severities,
+        hostname=config.hostname,
+        app_name=config.app_name,
+        msgid=config.msgid,
+        structured_data=None,
+        max_message_size=config.max_message_size,
+        keep_newlines=config.keep_newlines and config.transport.carries_newlines,
+        replacement=config.replacement,
+        bom=config.bom,
+        counters=Counters(),
+    )
+
+
+def delivery_for(sink: SyslogSink, transport: Transport) -> Delivery:
+    """A Delivery over `transport` with the sink's settings, built the way SyslogSink builds it."""
+    config = sink.config
+    return Delivery(
+        transport,
+        counters=Counters(),
+        buffer=Buffer(config.buffer_size, config.buffer_bytes),
+        backoff=Backoff(config.backoff_min, config.backoff_max),
+        outage=Outage(config.address, f"up to {config.buffer_size} messages"),
+        recut=formatter_of(sink).recut,
+    )
+
+
+def check_rebuilt_parts() -> None:
+    """The formatter and delivery built here send exactly what the sink sends."""
+    message = captured_message()
+    memory, other = MemoryTransport(), MemoryTransport()
+    sink = SyslogSink(transport=memory, app_name="bench")
+    sink.write(message)
+    delivery = delivery_for(sink, other)
+    delivery.send(formatter_of(sink).format(message, message.record))
+    assert memory.messages and memory.messages == other.messages, (memory.messages, other.messages)
+    sink.stop()
+    delivery.close(time.monotonic() + 1)
 
 
 # -- sections ------------------------------------------------------------------------------
 
 
-def section_cprofile(port: int, calls: int) -> None:
-    print(f"## cProfile: {calls} x logger.info, loguru + SyslogSink UDP rfc5424 (direct)\n")
-    sink = SyslogSink(f"udp://127.0.0.1:{port}", app_name="bench")
-    handler = logger.add(sink, format="{message}")
+def section_cprofile(ports: dict[str, int], calls: int) -> None:
+    for scheme in ("udp", "tcp"):
+        profile_sink(scheme, ports[scheme], calls)
+
+
+def profile_sink(scheme: str, port: int, calls: int) -> None:
+    print(f"## cProfile: {calls} x logger.info, loguru + SyslogSink {scheme.upper()} rfc5424 (direct)\n")
+    sink = SyslogSink(f"{scheme}://127.0.0.1:{port}", app_name="bench")
+    handler = logger.add(sink, format=FORMAT)
     for _ in range(1000):
         logger.info(MESSAGE)
     profiler = cProfile.Profile()
@@ -141,52 +184,41 @@ def section_cprofile(port: int, calls: int) -> None:
         info(MESSAGE)
     profiler.disable()
     logger.remove(handler)
+    assert sink.stats.sent == calls + 1000 and not sink.stats.errors, sink.stats
     stats = pstats.Stats(profiler)
     rows = []
     total = 0.0
     for (filename, line, function), (_, ncalls, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
         total += tottime
-        if "loguru_syslog" in filename or "socket" in function or "lock" in function:
+        if "loguru_syslog" in filename or "socket" in function or "lock" in function or "select" in function:
             where = f"{Path(filename).name}:{line} {function}" if line else function
             rows.append((tottime, cumtime, ncalls, where))
     rows.sort(reverse=True)
+    assert any("_format.py" in row[3] for row in rows), "the formatter did not show up in the profile"
     print(f"total profiled time: {total / calls * 1e6:.2f} us per logger.info (profiler overhead included)\n")
     print("| function | calls per log call | own us/log call | cumulative us/log call |")
     print("| --- | ---: | ---: | ---: |")
-    for tottime, cumtime, ncalls, where in rows[:14]:
+    for tottime, cumtime, ncalls, where in rows[:20]:
         print(f"| `{where}` | {ncalls / calls:.2f} | {tottime / calls * 1e6:.3f} | {cumtime / calls * 1e6:.3f} |")
     print()
 
 
-def section_parts(port: int, number: int) -> None:
+def section_parts(port: int, tcp_port: int, number: int) -> None:
     print(f"## Stages timed alone (timeit, median and min of {REPEAT} x {number} calls, real objects)\n")
+    check_rebuilt_parts()
     message = captured_message()
     record = message.record
-    real, stubbed = udp_sink(port, stub=False), udp_sink(port, stub=True)
-    formatter, delivery = stubbed._formatter, stubbed._delivery
-    data = formatter.format(message, record)
-    t, level, pid = record["time"], record["level"], record["process"].id
-    key = (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
-    parts = formatter._parts[level.name]
-    assert parts[0] == key, "the record's second is not the cached one"
-    text = message.rstrip("\r\n")
-    assert ("%s%06d%s%s" % (parts[1], t.microsecond, parts[3], text)).encode() == data  # noqa: UP031
     bound = captured_message({"request_id": "7f3a9c"})
+    real, null, tcp = udp_sink(port), null_sink(), udp_sink(tcp_port, "tcp")
+    formatter = formatter_of(null)
+    data = formatter.format(message, record)
+    transport, tcp_transport = real.transport, tcp.transport  # connected by the sinks' first message
+    fast, locked = delivery_for(null, NullTransport()), delivery_for(null, NullTransport(datagram=False))
+    fast.send(data)  # connects: from now on the lock-free datagram path
+    locked.send(data)
     raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     raw.connect(("127.0.0.1", port))
     address = ("127.0.0.1", port)
-    parts_cache = formatter._parts
-
-    def cache_check() -> bool:  # _format_rfc5424's record lookups, key tuple and comparison
-        t = record["time"]
-        name = record["level"].name
-        pid = record["process"].id
-        key = (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
-        return parts_cache.get(name)[0] != key  # type: ignore[index]
-
-    def locked_send() -> None:  # the path every send took before the lock-free fast path
-        with delivery._lock:
-            delivery._send_now(data)
 
     class Empty:
         def call(self, value: object) -> None:
@@ -197,34 +229,39 @@ def section_parts(port: int, number: int) -> None:
         ("SyslogSink.write(message), real UDP socket", lambda: real.write(message)),
         ("raw sock.send(data), connected UDP socket (the syscall)", lambda: raw.send(data)),
         ("raw sock.sendto(data, address), unconnected (the run.py floor)", lambda: raw.sendto(data, address)),
-        ("SyslogSink.write(message), stub socket: **our Python code**", lambda: stubbed.write(message)),
+        ("  sink.transport.send(data): UDPTransport (SocketTransport.send), real socket", lambda: transport.send(data)),
+        ("SyslogSink.write(message), real TCP socket", lambda: tcp.write(message)),
+        ("  sink.transport.send(data): TCPTransport (octet counting), real socket", lambda: tcp_transport.send(data)),
+        ("SyslogSink.write(message), NullTransport: **our Python code**", lambda: null.write(message)),
         (
-            "  Formatter.format(message, record) (`_format_rfc5424`, cache hit)",
+            f"  Formatter.format(message, record), cache hit ({len(data)} octets)",
             lambda: formatter.format(message, record),
         ),
-        ("    record lookups + cache key tuple + comparison", cache_check),
-        ("    `message.rstrip('\\r\\n').isprintable()`", lambda: message.rstrip("\r\n").isprintable()),
+        ("  Delivery.send(data), NullTransport (lock-free datagram path)", lambda: fast.send(data)),
+        ("  Delivery.send(data), NullTransport(datagram=False) (the locked policy)", lambda: locked.send(data)),
         (
-            f"    `'%s%06d%s%s' % (...)` + encode ({len(data)} octets)",
-            lambda: ("%s%06d%s%s" % (parts[1], t.microsecond, parts[3], text)).encode(),  # noqa: UP031
-        ),
-        ("  Delivery.send(data), stub socket (lock-free datagram path)", lambda: delivery.send(data)),
-        ("    SocketTransport.send(data), stub socket", lambda: delivery.transport.send(data)),
-        ("  (before) the locked path: `with lock: Delivery._send_now(data)`", locked_send),
-        (
-            "Formatter._rfc5424_parts (a cache miss: once a second per level)",
-            lambda: formatter._rfc5424_parts(level, t, pid, key),
-        ),
-        (
-            "Formatter.format, a record with one bound extra (structured data)",
-            lambda: formatter.format(bound, bound.record),
+            "SyslogSink.write, a record with one bound extra (structured data), NullTransport",
+            lambda: null.write(bound),
         ),
         ("(scale) an empty Python method call", lambda: empty.call(data)),
         ("(scale) the lambda wrapper alone (included in every row)", lambda: None),
     ]
     table([(name, *per_call_us(function, number)) for name, function in rows])
-    real.stop()
-    stubbed.stop()
+    # A cache miss (once a second per level), through the real format(): records of two
+    # seconds in turn, so that every call builds the level's cache entry again.
+    other = {**record, "time": record["time"].replace(year=record["time"].year + 1)}
+    missing = formatter_of(null)
+
+    def cache_miss(format: Callable[..., bytes] = missing.format) -> None:
+        format(message, record)
+        format(message, other)
+
+    median, low = per_call_us(cache_miss, max(number // 10, 1))
+    print(f"A cache miss (`Formatter.format` of a record of a new second): {median / 2:.3f} us (min {low / 2:.3f})\n")
+    for sink in (real, null, tcp):
+        sink.stop()
+    for delivery in (fast, locked):
+        delivery.close(time.monotonic() + 1)
     raw.close()
 
 
@@ -234,7 +271,7 @@ def _in_loguru(variants: dict[str, Callable[[Any], None]], rounds: int, calls: i
     info = logger.info
     for _ in range(rounds):
         for name, function in variants.items():
-            handler = logger.add(function, format="{message}")
+            handler = logger.add(function, format=FORMAT)
             for _ in range(warm):
                 info(MESSAGE)
             start = time.perf_counter()
@@ -256,130 +293,61 @@ def section_insitu(port: int, rounds: int = 9, calls: int = 20_000) -> None:
     """The same stages as loguru sinks: timed in a tight loop they look ~2x cheaper than inside
     loguru (hot caches, one reused record); this is what an application pays."""
     print(f"## Inside loguru: each variant as the sink (interleaved, median of {rounds} rounds of {calls} calls)\n")
-    stubbed, real = udp_sink(port, stub=True), udp_sink(port, stub=False)
-    real_sock = real._delivery.transport._sock
-
-    # The inlined sketch must send exactly what the sink sends.
-    sent: list[bytes] = []
-    probe = udp_sink(port, stub=True)
-    probe._delivery.transport._sock = type("Probe", (), {"send": staticmethod(sent.append)})()
+    null, real = null_sink(), udp_sink(port)
+    formatter = formatter_of(null)
+    delivery = delivery_for(null, NullTransport())
     message = captured_message()
-    probe.write(message)
-    inlined_fast_path(probe)(message)
-    assert len(sent) == 2 and sent[0] == sent[1], sent
-    probe.stop()
+    delivery.send(formatter.format(message, message.record))  # connects: the lock-free path from now on
+    raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    raw.connect(("127.0.0.1", port))
 
     def noop(message: Any) -> None:
         pass
 
-    def format_only(message: Any, format: Callable[..., bytes] = stubbed._formatter.format) -> None:
+    def format_only(message: Any, format: Callable[..., bytes] = formatter.format) -> None:
         format(message, message.record)
 
     def format_and_deliver(
-        message: Any,
-        format: Callable[..., bytes] = stubbed._formatter.format,
-        deliver: Callable[[bytes], None] = stubbed._delivery.send,
+        message: Any, format: Callable[..., bytes] = formatter.format, deliver: Callable[[bytes], None] = delivery.send
     ) -> None:
         deliver(format(message, message.record))
 
-    def hand_written(message: Any, send: Callable[[bytes], int] = real_sock.send) -> None:
+    def hand_written(message: Any, send: Callable[[bytes], int] = raw.send) -> None:
         send(message.encode())  # no header at all: the floor of any sink that sends
 
     _in_loguru(
         {
             "no-op sink (the floor)": noop,
             "Formatter.format only": format_only,
-            "format + Delivery.send, stub socket": format_and_deliver,
-            "SyslogSink.write, stub socket": stubbed.write,
-            "inlined fast path (sketch), stub socket": inlined_fast_path(stubbed),
+            "Formatter.format + Delivery.send, NullTransport": format_and_deliver,
+            "SyslogSink.write, NullTransport": null.write,
             "SyslogSink.write, real UDP": real.write,
-            "inlined fast path (sketch), real UDP": inlined_fast_path(real),
             "hand-written: sock.send(message.encode()), real UDP": hand_written,
         },
         rounds,
         calls,
     )
-    stubbed.stop()
+    null.stop()
     real.stop()
-
-
-def section_steps(port: int, rounds: int = 11, calls: int = 20_000) -> None:
-    """`_format_rfc5424`'s fast path rebuilt one step at a time, inside loguru (what each costs in situ)."""
-    print(
-        f"## The formatter's fast path, one step at a time inside loguru (median of {rounds} rounds of {calls} calls)\n"
-    )
-    sink = udp_sink(port, stub=True)
-    parts_cache = sink._formatter._parts
-    send = sink._delivery.send
-
-    def noop(message: Any) -> None:
-        pass
-
-    def lookups(message: Any) -> None:
-        record = message.record
-        record["time"], parts_cache.get(record["level"].name), record["process"].id, record["extra"]
-
-    def key(message: Any) -> None:
-        record = message.record
-        t, level, pid = record["time"], record["level"], record["process"].id
-        parts = parts_cache.get(level.name)
-        _ = parts[0] != (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
-        record["extra"]
-
-    def clean(message: Any) -> None:
-        record = message.record
-        t, level, pid = record["time"], record["level"], record["process"].id
-        parts = parts_cache.get(level.name)
-        _ = parts[0] != (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
-        message.rstrip("\r\n").isprintable()
-        record["extra"]
-
-    def line(message: Any) -> bytes:
-        record = message.record
-        t, level, pid = record["time"], record["level"], record["process"].id
-        parts = parts_cache.get(level.name)
-        _ = parts[0] != (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
-        text = message.rstrip("\r\n")
-        text.isprintable()
-        record["extra"]
-        return ("%s%06d%s%s" % (parts[1], t.microsecond, parts[3], text)).encode()  # noqa: UP031
-
-    def line_and_send(message: Any) -> None:
-        send(line(message))
-
-    _in_loguru(
-        {
-            "no-op": noop,
-            "+ record lookups (time, level, pid, parts, extra)": lookups,
-            "+ cache key tuple and comparison": key,
-            "+ rstrip + isprintable": clean,
-            "+ the line (%-format of 4) + encode": line,
-            "+ Delivery.send, stub socket (2 more frames)": line_and_send,
-            "SyslogSink.write, stub socket (the real code)": sink.write,
-        },
-        rounds,
-        calls,
-    )
-    sink.stop()
+    delivery.close(time.monotonic() + 1)
+    raw.close()
 
 
 def _background_run(port: int, producer: str, count: int, queue_size: int) -> tuple[float, int, int, int]:
     """One run: (us per call, peak queued, dropped, sent). The peak is sampled every 100 calls."""
     sink = SyslogSink(f"tcp://127.0.0.1:{port}", app_name="bench", background=True, queue_size=queue_size)
-    writer = sink._writer
-    assert writer is not None
-    handler = logger.add(sink, format="{message}")
+    handler = logger.add(sink, format=FORMAT)
     call = logger.info if producer == "logger.info" else sink.write
     argument = MESSAGE if producer == "logger.info" else captured_message()
     for _ in range(300):
         call(argument)
     peak, elapsed = 0, 0.0
-    for _ in range(count // 100):
+    for _ in range(max(count // 100, 1)):
         start = time.perf_counter()
         for _ in range(100):
             call(argument)
         elapsed += time.perf_counter() - start
-        queued = writer.queued
+        queued = sink.stats.queued
         if queued > peak:
             peak = queued
     logger.remove(handler)  # stop(): sends what is queued
@@ -388,13 +356,7 @@ def _background_run(port: int, producer: str, count: int, queue_size: int) -> tu
 
 
 def section_background(port: int, runs: int, count: int = 100_000) -> None:
-    import loguru_syslog._background as background
-    import loguru_syslog._delivery as delivery
-
-    print(
-        f"## background=True with a healthy peer (TCP to the polling receiver, {count} messages a run, "
-        f"writer batch {background._BATCH}, send batch {delivery._BATCH})\n"
-    )
+    print(f"## background=True with a healthy peer (TCP to the polling receiver, {count} messages a run)\n")
     print(f"### logger.info at full speed, default queue_size=10000, buffer_size=1000: {runs} runs\n")
     print("| run | us/call | peak queued | dropped | sent |")
     print("| ---: | ---: | ---: | ---: | ---: |")
@@ -415,35 +377,25 @@ def section_background(port: int, runs: int, count: int = 100_000) -> None:
 
     # The writer needs the GIL back after each syscall (the peer-close check, each send); with the
     # application thread busy in Python it gets it after sys.getswitchinterval() (5 ms by default).
-    # So a writer turn costs a few switch intervals whatever its size, and the batch size sets how
-    # many messages one turn carries: the previous sizes against the current ones, at two intervals.
+    # So a writer turn costs a few switch intervals whatever its size: the interval sets the margin.
     each = max(runs // 4, 1)
-    current = (background._BATCH, delivery._BATCH)
-    interval = sys.getswitchinterval()
-    setups = [(512, 256, interval), (*current, interval), (512, 256, 0.001), (*current, 0.02)]
-    print(
-        f"### Batch sizes and the GIL switch interval (previous: writer 512, send 256), interleaved: {each} runs each\n"
-    )
-    print(
-        "| writer batch | send batch | switch interval | us/call | peak queued (each run, sorted) "
-        "| runs that dropped | dropped |"
-    )
-    print("| ---: | ---: | ---: | ---: | --- | ---: | ---: |")
-    compared: dict[tuple[int, int, float], list[tuple[float, int, int, int]]] = {setup: [] for setup in setups}
+    default = sys.getswitchinterval()
+    print(f"### The GIL switch interval, interleaved: {each} runs each\n")
+    print("| switch interval | us/call | peak queued (each run, sorted) | runs that dropped | dropped |")
+    print("| ---: | ---: | --- | ---: | ---: |")
+    compared: dict[float, list[tuple[float, int, int, int]]] = {interval: [] for interval in SWITCH_INTERVALS}
     try:
         for _ in range(each):
-            for (writer_batch, send_batch, switch), results in compared.items():
-                background._BATCH, delivery._BATCH = writer_batch, send_batch
-                sys.setswitchinterval(switch)
+            for interval, results in compared.items():
+                sys.setswitchinterval(interval)
                 results.append(_background_run(port, "logger.info", count, 10_000))
     finally:
-        background._BATCH, delivery._BATCH = current
-        sys.setswitchinterval(interval)
-    for (writer_batch, send_batch, switch), results in compared.items():
-        peaks = ", ".join(str(peak) for peak in sorted(r[1] for r in results))
+        sys.setswitchinterval(default)
+    for interval, results in compared.items():
+        peaks_text = ", ".join(str(peak) for peak in sorted(r[1] for r in results))
         print(
-            f"| {writer_batch} | {send_batch} | {switch * 1000:g} ms | {statistics.median(r[0] for r in results):.2f} "
-            f"| {peaks} | {sum(1 for r in results if r[2])} | {sum(r[2] for r in results)} |"
+            f"| {interval * 1000:g} ms | {statistics.median(r[0] for r in results):.2f} | {peaks_text} "
+            f"| {sum(1 for r in results if r[2])} | {sum(r[2] for r in results)} |"
         )
     print()
 
@@ -500,7 +452,7 @@ def section_rsyslog(count: int = 100_000) -> None:
     print()
 
 
-SECTIONS = ("cprofile", "parts", "insitu", "steps", "background", "rsyslog")
+SECTIONS = ("cprofile", "parts", "insitu", "background", "rsyslog")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -518,7 +470,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         calls, rounds, loguru_calls, runs, count = 1000, 1, 500, 1, 1000
     else:
-        calls, rounds, loguru_calls, runs, count = args.calls, 0, 20_000, args.runs, 100_000
+        calls, rounds, loguru_calls, runs, count = args.calls, 9, 20_000, args.runs, 100_000
     logger.remove()
     print(f"loguru-syslog {loguru_syslog.__version__}, Python {sys.version.split()[0]}\n")
     receivers = Receivers(ReceiverSpec(udp=["udp"], tcp=["tcp"]))
@@ -526,13 +478,11 @@ def main(argv: list[str] | None = None) -> None:
         port = receivers.ports["udp"]
         for name in args.section or SECTIONS:
             if name == "cprofile":
-                section_cprofile(port, calls)
+                section_cprofile(receivers.ports, calls)
             elif name == "parts":
-                section_parts(port, calls)
+                section_parts(port, receivers.ports["tcp"], calls)
             elif name == "insitu":
-                section_insitu(port, rounds or 9, loguru_calls)
-            elif name == "steps":
-                section_steps(port, rounds or 11, loguru_calls)
+                section_insitu(port, rounds, loguru_calls)
             elif name == "background":
                 section_background(receivers.ports["tcp"], runs, count)
             else:

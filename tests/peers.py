@@ -2,7 +2,8 @@
 
 - :class:`SilentPeer` accepts every connection and never reads from it. What has arrived is
   measured without reading (``FIONREAD`` on each accepted socket), so the peer stays stuck.
-- :class:`ClosingPeer` accepts every connection and closes it at once.
+- :class:`ClosingPeer` accepts every connection and closes it at once (or once its first
+  octets have arrived).
 - :class:`StrictOctetReceiver` reads RFC 6587 octet-counted frames and reports every frame
   that is not exactly ``LEN SP <PRI>...`` (a LEN that is not digits, no SP, a body that does
   not start with ``<digits>``, a frame cut by the end of its connection); it can be paused
@@ -95,12 +96,23 @@ class SilentPeer(_Listener):
 
 
 class ClosingPeer(_Listener):
-    """Accepts each connection and closes it at once (a receiver that refuses the client)."""
+    """Accepts each connection and closes it at once (a receiver that refuses the client).
+
+    With `after_first_data=True` it closes a connection as soon as its first octets have
+    arrived (unread, so the close is a reset), at most 1 s after accepting it: a receiver
+    that rejects what the client sends, and a close that always comes after the first send.
+    """
+
+    def __init__(self, after_first_data: bool = False) -> None:
+        self.after_first_data = after_first_data
+        super().__init__()
 
     def _run(self) -> None:
         while not self.closing:
             conn = self._accept()
             if conn is not None:
+                if self.after_first_data:
+                    select.select([conn], [], [], 1.0)
                 conn.close()
 
 

@@ -263,7 +263,6 @@ def test_parse_severities_reads_text_as_pairs() -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="lead: the options module's parse_severities -> _severity.parse_severities")
 def test_the_same_text_entry_twice_is_an_error() -> None:
     assert "INFO is given more than once" in config_error(from_env, SYSLOG_SEVERITIES="INFO=err,INFO=debug").accepted
 

@@ -8,22 +8,11 @@ from typing import Any
 import pytest
 
 from conftest import FIXED_PID, make_message
-from loguru_syslog import SyslogConfigError, SyslogSink, Transport
-
-
-class ListTransport(Transport):
-    """A user-style transport: keeps every message (the contract's own example)."""
-
-    def __init__(self, header: str = "rfc5424") -> None:
-        self.messages: list[bytes] = []
-        self.default_header = header  # type: ignore[misc]
-
-    def send(self, message: bytes) -> None:
-        self.messages.append(message)
+from loguru_syslog import MemoryTransport, SyslogConfigError, SyslogSink
 
 
 def sink_and_wire(**kwargs: Any) -> tuple[SyslogSink, list[bytes]]:
-    transport = ListTransport()
+    transport = MemoryTransport()
     kwargs.setdefault("hostname", "host.example.com")
     kwargs.setdefault("app_name", "billing")
     sink = SyslogSink(transport, **kwargs)
@@ -249,7 +238,36 @@ def test_truncation_cuts_at_the_end_in_octets_without_splitting_utf8() -> None:
 def test_default_size_limits_follow_the_transport() -> None:
     assert SyslogSink("udp://127.0.0.1:9").max_message_size == 2048
     assert SyslogSink("tcp://127.0.0.1:9").max_message_size == 8192
-    assert SyslogSink("stdout").max_message_size == 49152
+    # 49151 (issue 11): with its newline a line is 49152 octets, journald's LineMax default.
+    assert SyslogSink("stdout").max_message_size == 49151
+    assert SyslogSink("stdout").config.max_message_size == 49151
+
+
+def test_rfc3164_defaults_to_1024_octets_unless_set_explicitly() -> None:
+    # RFC 3164 section 4.1: a packet is at most 1024 octets; an explicit size wins.
+    assert SyslogSink("tcp://127.0.0.1:9", header="rfc3164").max_message_size == 1024
+    assert SyslogSink("udp://127.0.0.1:9", header="rfc3164").max_message_size == 1024
+    assert SyslogSink("tcp://127.0.0.1:9?header=rfc3164").max_message_size == 1024
+    explicit = SyslogSink("tcp://127.0.0.1:9", header="rfc3164", max_message_size=4096)
+    assert explicit.max_message_size == 4096 and "max_message_size" in explicit.config.explicit
+    assert "max_message_size" not in SyslogSink("tcp://127.0.0.1:9", header="rfc3164").config.explicit
+    # A transport whose own default is smaller keeps it.
+    small = SyslogSink(MemoryTransport(default_max_message_size=600), header="rfc3164")
+    assert small.max_message_size == 600
+
+
+def test_udp_size_is_capped_at_what_a_datagram_can_carry() -> None:
+    assert SyslogSink("udp://127.0.0.1:9", max_message_size=200000).max_message_size == 65507
+    assert SyslogSink("udp://127.0.0.1:9", max_message_size=65507).max_message_size == 65507
+    assert SyslogSink("udp://127.0.0.1:9", max_message_size=9000).max_message_size == 9000
+    # Any transport's size_limit, a MemoryTransport's too: the formatter never makes a longer message.
+    uncapped, _ = sink_and_wire(header="pri", max_message_size=100000)
+    transport = MemoryTransport(size_limit=1000)
+    capped = SyslogSink(transport, header="pri", max_message_size=100000)
+    assert (uncapped.max_message_size, capped.max_message_size) == (100000, 1000)
+    capped.write(make_message("x" * 5000))
+    assert len(transport.messages[0]) == 1000
+    assert capped.stats.truncated == 1
 
 
 def test_default_headers_follow_the_transport(tmp_path: Any) -> None:
@@ -265,7 +283,7 @@ def test_default_app_name_and_hostname(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(sys, "argv", ["/srv/app/worker.py"])
     monkeypatch.setattr(socket, "gethostname", lambda: "web1.example.com")
-    transport = ListTransport()
+    transport = MemoryTransport()
     SyslogSink(transport).write(make_message("m"))
     SyslogSink(transport, header="rfc3164").write(make_message("m"))
     assert b" web1.example.com worker 4242 " in transport.messages[0]
@@ -279,6 +297,8 @@ def test_direct_call_without_a_record_still_goes_out() -> None:
     sink, wire = sink_and_wire(header="pri")
     sink("plain text\n")
     assert wire == [b"<14>plain text"]
+    # Not a loguru message: the fallback format, counted among the errors (issue 11), still sent.
+    assert (sink.stats.errors, sink.stats.sent) == (1, 1)
 
 
 def test_procid_is_the_records_process() -> None:

@@ -1035,7 +1035,7 @@ def test_defaults_are_what_both_daemons_decode_exactly(scheme: str) -> None:
     both daemons decoding exactly, with a daemon input that fits them."""
     sink = SyslogSink(DUMMY_URLS[scheme])
     assert (sink.header, getattr(sink.transport, "framing", None)) == DEFAULTS[scheme]
-    assert sink.options["keep_newlines"] is False and sink.options["bom"] is False
+    assert sink.config.keep_newlines is False and sink.config.bom is False
     assert sink.max_message_size <= DAEMON_LIMIT
     for daemon in DAEMON_TITLES:
         cells = [c for c in CELLS if c.daemon == daemon and c.scheme == scheme and c.is_default and not c.misfit]

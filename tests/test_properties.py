@@ -9,9 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_message
-from loguru_syslog import SyslogSink
+from loguru_syslog import MemoryTransport, SyslogSink
 from rfc5424 import parse
-from test_format import ListTransport
 
 # Any text, lone surrogates included (what surrogateescape makes of undecodable bytes).
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=300)
@@ -25,7 +24,7 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 
 
 def one_message(message: Any, **kwargs: Any) -> bytes:
-    transport = ListTransport()
+    transport = MemoryTransport()
     SyslogSink(transport, **kwargs).write(message)
     assert len(transport.messages) == 1, "the record must go out, exactly once"
     return transport.messages[0]

@@ -105,11 +105,13 @@ def test_a_peer_that_never_reads_cannot_block_a_call_beyond_the_timeout(fresh_lo
             slowest = max(slowest, time.monotonic() - start)
             if conn is None:
                 conn, _ = server.accept()  # accepted, and never read
-        # A call may wait once for the timeout (then the connection is dropped and
-        # messages wait in the buffer); it never waits for the peer indefinitely.
+        # A call may wait once for the timeout (then messages wait in the buffer, in
+        # order); it never waits for the peer indefinitely. A stall is not a failure:
+        # the connection is kept, nothing is resent on a second one.
         assert slowest < 0.3 + 0.7
-        assert sink.stats.errors >= 1
-        assert sink.stats.buffered + sink.stats.sent + sink.stats.dropped == 60
+        stats = sink.stats
+        assert stats.errors == 0 and stats.reconnects == 0 and stats.buffered > 0
+        assert stats.buffered + stats.sent + stats.dropped == 60
     finally:
         fresh_logger.remove()
         if conn:
@@ -195,7 +197,13 @@ def test_background_writer_delivers_everything_at_remove(
 
 def test_background_queue_is_bounded_and_counts_drops() -> None:
     sink = SyslogSink(
-        "tcp://127.0.0.1:9", background=True, queue_size=100, buffer_size=50, backoff_min=60, backoff_max=60
+        "tcp://127.0.0.1:9",
+        background=True,
+        queue_size=100,
+        buffer_size=50,
+        backoff_min=60,
+        backoff_max=60,
+        stop_timeout=0.2,
     )
     for i in range(10_000):
         sink.write(make_message(f"m{i}"))
@@ -203,7 +211,6 @@ def test_background_queue_is_bounded_and_counts_drops() -> None:
     # The queue, plus the batch the writer is handing over (at most the queue's size), plus the buffer.
     assert stats.queued + stats.buffered <= 100 + 100 + 50
     assert stats.dropped + stats.queued + stats.buffered + stats.sent == 10_000
-    sink._stop_timeout = 0.2
     sink.stop()
 
 

@@ -189,14 +189,14 @@ def test_stdout_and_stderr_one_line_each_with_pri(
 def test_default_address_is_the_first_local_socket_dirs_and_files_skipped(
     rsyslog_factory: Any, fresh_logger: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from loguru_syslog import _address, _sink
+    from loguru_syslog import _address
 
     rsyslog = started(rsyslog_factory(), "log", "unix-dgram")
     directory, plain = tmp_path / "dir", tmp_path / "file"
     directory.mkdir()
     plain.write_text("")
     candidates = (str(tmp_path / "missing"), str(directory), str(plain), rsyslog.path("log"))
-    monkeypatch.setattr(_sink, "find_local_socket", lambda: _address.find_local_socket(candidates))
+    monkeypatch.setattr(_address, "LOCAL_SOCKET_PATHS", candidates)
     sink = SyslogSink(app_name="local")
     assert sink.address == f"unix://{rsyslog.path('log')}" and sink.header == "local"
     fresh_logger.add(sink, format="{message}", catch=False)

@@ -13,6 +13,7 @@ from conftest import UdpReceiver
 from loguru_syslog import (
     StdioTransport,
     SyslogConfigError,
+    SyslogConfigWarning,
     SyslogSink,
     TCPTransport,
     TLSTransport,
@@ -90,7 +91,7 @@ def test_stream_urls(url: str) -> None:
 
 def test_stdout_url_with_a_query_configures_the_sink(capfd: Any, fresh_logger: Any) -> None:
     sink = SyslogSink("stdout?facility=kern&app_name=api")
-    assert sink.options["facility"] == 0 and sink.options["app_name"] == "api"
+    assert sink.config.facility == 0 and sink.config.app_name == "api"
     fresh_logger.add(sink, format="{message}")
     fresh_logger.warning("careful")
     fresh_logger.remove()
@@ -137,6 +138,7 @@ QUERY_SAMPLES: dict[str, tuple[str, Any]] = {
     "background": ("yes", True),
     "queue_size": ("77", 77),
     "buffer_size": ("0", 0),
+    "buffer_bytes": ("65536", 65536),
     "backoff_min": ("0.01", 0.01),
     "backoff_max": ("9", 9.0),
     "stop_timeout": ("1", 1.0),
@@ -152,6 +154,12 @@ QUERY_SAMPLES: dict[str, tuple[str, Any]] = {
 
 def test_query_parameters_are_exactly_the_textual_options() -> None:
     assert set(query_parameters()) == {name for name, option in OPTIONS.items() if option.textual}
+    assert set(QUERY_SAMPLES) == set(query_parameters()) - {
+        "severities",
+        "tls_ca_file",
+        "tls_cert_file",
+        "tls_key_file",
+    }
     assert "tls_context" not in query_parameters()
 
 
@@ -159,15 +167,21 @@ def test_query_parameters_are_exactly_the_textual_options() -> None:
 def test_every_option_as_a_query_parameter(name: str) -> None:
     text, expected = QUERY_SAMPLES[name]
     scheme = "tls" if name.startswith("tls_") else "tcp"
-    sink = SyslogSink(f"{scheme}://logs:1514?{name}={text}")
-    assert sink.options[name] == expected
-    assert sink.sources[name] == "URL query"
+    url = f"{scheme}://logs:1514?{name}={text}"
+    if name == "tls_verify":  # off: the sink must say, once, that anyone on the path can read the logs
+        with pytest.warns(SyslogConfigWarning, match="tls_verify is off") as caught:
+            sink = SyslogSink(url)
+        assert len(caught) == 1
+    else:
+        sink = SyslogSink(url)
+    assert getattr(sink.config, name) == expected
+    assert sink.config.sources[name] == "URL query"
     assert sink.address == f"{scheme}://logs:1514"  # the query is not part of the address shown
 
 
 def test_severities_query_parameter(fresh_logger: Any, udp_receiver: UdpReceiver) -> None:
     sink = SyslogSink(f"{udp_receiver.url}?severities=TRACE%3Dinfo,AUDIT%3Dalert,45%3Demerg")
-    assert sink.sources["severities"] == "URL query"
+    assert sink.config.sources["severities"] == "URL query"
     assert sink.severity_for("TRACE", 5) == 6
     assert sink.severity_for("AUDIT", 45) == 1
     assert sink.severity_for("Level 45", 45) == 0
@@ -175,7 +189,7 @@ def test_severities_query_parameter(fresh_logger: Any, udp_receiver: UdpReceiver
 
 def test_query_tls_files(tls_certs: Any) -> None:
     sink = SyslogSink(f"tls://localhost:6514?tls_ca_file={tls_certs.ca_file}")
-    assert sink.options["tls_ca_file"] == str(tls_certs.ca_file)
+    assert sink.config.tls_ca_file == str(tls_certs.ca_file)
     assert sink.transport.context.verify_mode.name == "CERT_REQUIRED"  # type: ignore[attr-defined]
 
 
@@ -183,19 +197,19 @@ def test_query_tls_client_certificate(tls_certs: Any) -> None:
     sink = SyslogSink(
         f"tls://localhost?tls_cert_file={tls_certs.client_cert_file}&tls_key_file={tls_certs.client_key_file}"
     )
-    assert sink.options["tls_cert_file"] == str(tls_certs.client_cert_file)
-    assert sink.options["tls_key_file"] == str(tls_certs.client_key_file)
+    assert sink.config.tls_cert_file == str(tls_certs.client_cert_file)
+    assert sink.config.tls_key_file == str(tls_certs.client_key_file)
 
 
 def test_a_keyword_argument_wins_over_the_query() -> None:
     sink = SyslogSink("udp://logs?facility=local0&app_name=url", facility="local7")
-    assert sink.options["facility"] == 23 and sink.sources["facility"] == "argument"
-    assert sink.options["app_name"] == "url" and sink.sources["app_name"] == "URL query"
+    assert sink.config.facility == 23 and sink.config.sources["facility"] == "argument"
+    assert sink.config.app_name == "url" and sink.config.sources["app_name"] == "URL query"
 
 
 def test_an_empty_query_value_is_the_empty_string() -> None:
     sink = SyslogSink("udp://logs?replacement=")
-    assert sink.options["replacement"] == ""
+    assert sink.config.replacement == ""
 
 
 # -- errors: each names the address, the bad value and what is accepted ------------------------------
@@ -230,10 +244,12 @@ def test_an_empty_query_value_is_the_empty_string() -> None:
 def test_bad_urls(url: str, accepted: str) -> None:
     with pytest.raises(SyslogConfigError) as caught:
         SyslogSink(url)
+    shown = url.replace(":secret@", ":***@")  # an error never repeats a password given in a URL
     assert caught.value.name == "address"
-    assert caught.value.value == url
+    assert caught.value.value == shown
     assert accepted in caught.value.accepted
-    assert str(caught.value).startswith(f"address={url!r} is invalid: ")
+    assert str(caught.value).startswith(f"address={shown!r} is invalid: ")
+    assert "secret" not in str(caught.value)
 
 
 def test_parse_url_names_the_variable_it_is_given() -> None:

@@ -254,8 +254,10 @@ def _masked(url: str) -> tuple[str, str]:
     return url[: start + len(user) + 1] + "***" + url[last_at:], secret
 
 
-def find_local_socket(paths: tuple[str, ...] = LOCAL_SOCKET_PATHS) -> str:
-    """The first of `paths` that is a socket (a directory or file of that name is skipped)."""
+def find_local_socket(paths: tuple[str, ...] | None = None) -> str:
+    """The first of `paths` (default LOCAL_SOCKET_PATHS) that is a socket (a directory or
+    file of that name is skipped)."""
+    paths = LOCAL_SOCKET_PATHS if paths is None else paths
     for path in paths:
         try:
             if stat.S_ISSOCK(os.stat(path).st_mode):

@@ -30,13 +30,14 @@ class Buffer:
             return 1  # nothing may wait
         self._items.append(message)
         self.nbytes += len(message)
-        return self._trim()
+        return self.trim()
 
-    def extend(self, messages: Iterable[bytes]) -> int:
+    def extend(self, messages: Iterable[bytes], trim: bool = True) -> int:
+        """Add messages, newest last; with `trim=False` the bound is applied later, by `trim()`."""
         for message in messages:
             self._items.append(message)
             self.nbytes += len(message)
-        return self._trim()
+        return self.trim() if trim else 0
 
     def prepend(self, messages: Iterable[bytes]) -> None:
         """Put messages before everything that waits (they are older); no bound applies."""
@@ -64,7 +65,8 @@ class Buffer:
         self.nbytes = 0
         return count
 
-    def _trim(self) -> int:
+    def trim(self) -> int:
+        """Drop the oldest past the bounds; returns how many."""
         dropped = 0
         items = self._items
         while len(items) > self.max_count or (self.nbytes > self.max_bytes and len(items) > 1):

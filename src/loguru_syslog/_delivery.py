@@ -31,6 +31,10 @@ from ._transport import PartialSendError, Transport, TransportTimeout
 
 #: Seconds stop() waits, past its timeout, for an interrupted operation to return.
 ABORT_GRACE = 0.25
+#: A connection that broke sooner than this after opening died "right after opening":
+#: the first such death is retried at once (a daemon restarted just then), the next
+#: ones in a row back off (a peer that accepts and closes at once gets no storm).
+HEALTHY_AFTER = 1.0
 
 
 class Delivery:
@@ -57,6 +61,8 @@ class Delivery:
         self._lock = threading.Lock()
         self._connected = False
         self._used = False  # a message went out on the current connection
+        self._connected_at = 0.0
+        self._quick_deaths = 0  # connections in a row that broke right after opening
         self._ever_connected = False
         self._closed = False  # stopped (or aborted): nothing connects or sends until reopen()
         self._fast = False  # connected datagram transport, nothing waiting: no lock needed
@@ -115,12 +121,15 @@ class Delivery:
         last batch; during an outage they count in its "N messages were dropped" notice.
         """
         with self._lock:
-            self._begin()
+            self._begin(patient=True)
             try:
                 if dropped_before and (self._outage.active or self._outage.stalled or not self._connected):
                     self._outage.count_dropped(dropped_before)
-                self._keep(messages)
+                # The batch joins what waits and goes out behind it; only what is
+                # still unsent afterwards is subject to the buffer's bound.
+                self._keep(messages, trim=False)
                 self._pump()
+                self._count_dropped(self._buffer.trim())
             finally:
                 self._end()
 
@@ -146,7 +155,7 @@ class Delivery:
             if self._buffer and not self._closed:
                 self._backoff.now()  # no backoff now: this is the last chance
                 while self._buffer and time.monotonic() < deadline:
-                    self._begin()
+                    self._begin(patient=True)
                     before = len(self._buffer)
                     self._pump()
                     if len(self._buffer) == before:
@@ -187,8 +196,13 @@ class Delivery:
 
     # -- the one policy, with the lock held ----------------------------------------------------
 
-    def _begin(self) -> None:
-        deadline = time.monotonic() + self.transport.timeout
+    def _begin(self, patient: bool = False) -> None:
+        """A call starts: it may wait up to the timeout, unless the peer is stalled
+        and the caller is the application (not `patient`): then it only tries what
+        goes without waiting, and the messages wait in order in the buffer. One
+        call has waited the timeout already; the others need not."""
+        now = time.monotonic()
+        deadline = now if self._outage.stalled and not patient else now + self.transport.timeout
         self._deadline = min(deadline, self._finish_by) if self._finish_by else deadline
         self._gave_up = False
 
@@ -202,14 +216,16 @@ class Delivery:
             and not self._closed
         )
 
-    def _keep(self, messages: Sequence[bytes]) -> None:
+    def _keep(self, messages: Sequence[bytes], trim: bool = True) -> None:
         if self._closed:
             self._counters.dropped += len(messages)
             return
-        dropped = self._buffer.extend(messages)
-        if dropped:
-            self._counters.dropped += dropped
-            self._outage.count_dropped(dropped)
+        self._count_dropped(self._buffer.extend(messages, trim))
+
+    def _count_dropped(self, count: int) -> None:
+        if count:
+            self._counters.dropped += count
+            self._outage.count_dropped(count)
 
     def _pump(self) -> None:
         """Send what waits, in order, until it is all out or this call must stop trying."""
@@ -265,15 +281,18 @@ class Delivery:
                 self._outage.failed(cause)
             if rule is not None:
                 return  # sent again at once, on the same socket
-        used = self._used
+        if self._used:
+            lived = time.monotonic() - self._connected_at
+            self._quick_deaths = 0 if lived >= HEALTHY_AFTER else self._quick_deaths + 1
         self._disconnect()
-        if used:
+        if self._used and self._quick_deaths <= 1:
             # A working connection broke (most often a restarted daemon): try
             # again at once; the message is still first in line.
-            self._backoff.now()
+            if not self._quick_deaths:
+                self._backoff.reset()
             return
-        # Nothing went out on this connection (a peer that accepts and closes at
-        # once is one): a failed attempt, with backoff.
+        # Nothing went out on it, or connections keep dying right after opening
+        # (a peer that accepts and closes at once): a failed attempt, with backoff.
         self._backoff.failed()
         self._outage.failed(cause)
         self._gave_up = True
@@ -285,7 +304,6 @@ class Delivery:
         if not self.transport.acknowledges:
             self._counters.sent += count
         self._used = True
-        self._backoff.reset()
         self._recovery.succeeded()
         if self._outage.active or self._outage.stalled:
             # A datagram socket never reconnects and reports refusals late, so
@@ -320,6 +338,7 @@ class Delivery:
             return False
         self._connected = True
         self._used = False
+        self._connected_at = time.monotonic()
         if self._ever_connected:
             self._counters.reconnects += 1
         self._ever_connected = True

@@ -120,9 +120,9 @@ def resolve(host: str, port: int, socktype: int, deadline: float, aborter: Abort
         aborter.check()
         if time.monotonic() >= deadline:
             raise TransportTimeout(f"the DNS lookup of {host!r} took longer than the timeout")
-    if isinstance(result[0], OSError):
+    if isinstance(result[0], OSError) and result[0].errno is not None:
         raise result[0]
-    if isinstance(result[0], Exception):
+    if isinstance(result[0], Exception):  # the lookup ran in its own thread: a failure of ours
         raise OSError(errno.EINVAL, f"cannot resolve {host!r}: {result[0]}")
     return list(result[0])
 
