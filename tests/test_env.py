@@ -132,6 +132,7 @@ def test_every_variable_sets_its_option(name: str, tls_certs: Any) -> None:
         assert getattr(sink.config, name) == expected
     assert sink.config.sources[name] == variable
     assert sink.config.sources["address"] == "SYSLOG_URL"
+    assert sink.config.explicit == {name, pair} - {None}  # the rest are defaults
     assert all(source == "default" for key, source in sink.config.sources.items() if key not in (name, "address", pair))
 
 
@@ -456,6 +457,7 @@ def test_an_empty_variable_is_unset() -> None:
     sink = from_env(env)
     assert all(source == "default" for key, source in sink.config.sources.items() if key != "address")
     assert sink.config.facility == 1 and sink.config.replacement == " "
+    assert sink.config.explicit == frozenset()
 
 
 def test_no_url_means_the_local_socket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -34,6 +34,19 @@ def test_each_header_has_its_exact_shape(header: str) -> None:
     assert wire == [GOLDEN[header]]
 
 
+@pytest.mark.parametrize("header", sorted(GOLDEN))
+def test_the_transport_keyword_is_the_same_sink(header: str) -> None:
+    # SyslogSink(transport=...) as SyslogSink(<a Transport as address>), and a transport's own
+    # default header (an instance attribute) is the sink's unless one is given.
+    transport = MemoryTransport(default_header=header)
+    sink = SyslogSink(transport=transport, facility="local0", hostname="host.example.com", app_name="billing")
+    assert sink.transport is transport and sink.header == header and "header" not in sink.config.explicit
+    sink.write(make_message("hello"))
+    assert transport.messages == [GOLDEN[header]]
+    with pytest.raises(SyslogConfigError, match="either an address or a transport"):
+        SyslogSink("udp://127.0.0.1:9", transport=MemoryTransport())
+
+
 def test_rfc5424_utc_offset_is_z_and_microseconds_always_six_digits() -> None:
     sink, wire = sink_and_wire()
     utc = datetime(2026, 1, 2, 3, 4, 5, 0, tzinfo=timezone.utc)

@@ -176,6 +176,7 @@ def test_every_option_as_a_query_parameter(name: str) -> None:
         sink = SyslogSink(url)
     assert getattr(sink.config, name) == expected
     assert sink.config.sources[name] == "URL query"
+    assert sink.config.explicit == {name}  # a query value is the user's, not a default
     assert sink.address == f"{scheme}://logs:1514"  # the query is not part of the address shown
 
 

@@ -8,6 +8,7 @@ import re
 import stat
 import sys
 from dataclasses import dataclass, field
+from typing import Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ._errors import SyslogConfigError
@@ -206,21 +207,17 @@ def _host_problem(host: str) -> str | None:
     return None
 
 
-def _is_ip(text: str) -> bool:
+def _is_ip(text: str, parse: Callable[[str], object] = ipaddress.ip_address) -> bool:
+    """An IP address (`parse=ipaddress.IPv6Address`: an IPv6 one, with or without a zone)."""
     try:
-        ipaddress.ip_address(text)
+        parse(text)
     except ValueError:
         return False
     return True
 
 
 def _is_ipv6(text: str) -> bool:
-    """An IPv6 address, with or without a zone (fe80::1%eth0)."""
-    try:
-        ipaddress.IPv6Address(text)
-    except ValueError:
-        return False
-    return True
+    return _is_ip(text, ipaddress.IPv6Address)
 
 
 def _ascii_digits(text: str) -> bool:

@@ -41,13 +41,5 @@ class Counters:
         self.sent = self.dropped = self.truncated = self.reconnects = self.errors = self.sanitized = 0
 
     def snapshot(self, buffered: int, queued: int) -> SyslogStats:
-        return SyslogStats(
-            sent=self.sent,
-            dropped=self.dropped,
-            truncated=self.truncated,
-            reconnects=self.reconnects,
-            errors=self.errors,
-            sanitized=self.sanitized,
-            buffered=buffered,
-            queued=queued,
-        )
+        counts = {name: getattr(self, name) for name in self.__slots__}
+        return SyslogStats(buffered=buffered, queued=queued, **counts)

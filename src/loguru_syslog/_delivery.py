@@ -52,10 +52,7 @@ class Delivery:
         notice: Callable[[int], bytes] | None = None,
     ) -> None:
         self.transport = transport
-        self._counters = counters
-        self._buffer = buffer
-        self._backoff = backoff
-        self._outage = outage
+        self._counters, self._buffer, self._backoff, self._outage = counters, buffer, backoff, outage
         self._recovery = DatagramRecovery(recut, counters)
         self._notice = notice
         self._lock = threading.Lock()

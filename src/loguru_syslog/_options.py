@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, TypedDict
 
 from ._errors import SyslogConfigError
 from ._format import HEADERS
 from ._framing import parse_framing
-from ._severity import parse_facility, parse_severities
+from ._severity import SeverityMapping, parse_facility, parse_severities
 from ._structured import DEFAULT_SD_ID, parse_sd_id
 
 #: The default of `timeout`, also the transports' own (one place for it).
@@ -40,32 +40,30 @@ def _is_ascii_number(text: str) -> bool:
     return text.isascii() and text != ""
 
 
-def parse_int(value: object, name: str, low: int, high: int, accepted: str) -> int:
-    """A whole number in [low, high], as int or text (ASCII digits)."""
+def _number(value: object, name: str, low: float, high: float, accepted: str, whole: bool) -> float:
+    """A number in [low, high] (not NaN), as a Python number or text (ASCII digits only);
+    `whole`: an int (text without a point or exponent)."""
     number: object = value
     if isinstance(value, str):
         text = value.strip()
         try:
-            number = int(text) if _is_ascii_number(text) else None
+            number = (int(text) if whole else float(text)) if _is_ascii_number(text) else None
         except ValueError:
             number = None
-    if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
-        raise SyslogConfigError(name, value, accepted)  # the value as the user wrote it
+    kinds = int if whole else (int, float)
+    if isinstance(number, bool) or not isinstance(number, kinds) or not low <= number <= high:
+        raise SyslogConfigError(name, value, accepted)  # the value as the user wrote it; NaN fails too
     return number
 
 
+def parse_int(value: object, name: str, low: int, high: int, accepted: str) -> int:
+    """A whole number in [low, high], as int or text (ASCII digits)."""
+    return int(_number(value, name, low, high, accepted, whole=True))
+
+
 def parse_float(value: object, name: str, low: float, high: float, accepted: str) -> float:
-    """A number in [low, high] (not NaN), as int, float or text (ASCII digits)."""
-    number: object = value
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            number = float(text) if _is_ascii_number(text) else None
-        except ValueError:
-            number = None
-    if isinstance(number, bool) or not isinstance(number, (int, float)) or not low <= number <= high:
-        raise SyslogConfigError(name, value, accepted)  # NaN fails the comparison too
-    return float(number)
+    """A number in [low, high], as int, float or text (ASCII digits)."""
+    return float(_number(value, name, low, high, accepted, whole=False))
 
 
 def parse_seconds(value: object, name: str) -> float:
@@ -136,6 +134,38 @@ def _ssl_context(value: object, name: str) -> ssl.SSLContext:
     if isinstance(value, ssl.SSLContext):
         return value
     raise SyslogConfigError(name, value, "an ssl.SSLContext (only from Python; use the tls_* files in the environment)")
+
+
+class SinkOptions(TypedDict, total=False):
+    """The keyword options of `SyslogSink` (and of `from_env`), with their types."""
+
+    facility: str | int | None
+    header: str | None
+    app_name: str | None
+    hostname: str | None
+    msgid: str | None
+    severities: SeverityMapping | str | None
+    framing: str | None
+    max_message_size: int | str | None
+    timeout: float | str | None
+    background: bool | str | None
+    queue_size: int | str | None
+    buffer_size: int | str | None
+    buffer_bytes: int | str | None
+    backoff_min: float | str | None
+    backoff_max: float | str | None
+    stop_timeout: float | str | None
+    structured_data: bool | Iterable[str] | None
+    sd_id: str | None
+    keep_newlines: bool | str | None
+    replacement: str | None
+    bom: bool | str | None
+    tls_context: ssl.SSLContext | None
+    tls_ca_file: str | None
+    tls_cert_file: str | None
+    tls_key_file: str | None
+    tls_verify: bool | str | None
+    tls_server_name: str | None
 
 
 @dataclass(frozen=True)

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import ssl
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ._background import BackgroundWriter
 from ._backoff import Backoff
 from ._buffer import Buffer
-from ._config import AddressLike, SyslogConfig, resolve
+from ._config import AddressLike, SyslogConfig, closest, resolve
 from ._counters import Counters, SyslogStats
 from ._delivery import Delivery
 from ._env import config_from_env
 from ._errors import SyslogConfigError
 from ._format import Formatter
-from ._options import OPTIONS
+from ._options import OPTIONS, SinkOptions
 from ._outage import Outage
-from ._severity import SeverityMapping
 from ._structured import StructuredData
 from ._transport import Transport
 
 if TYPE_CHECKING:
     from loguru import Message
+    from typing_extensions import Unpack
 
 _WARNING = 4
 
@@ -32,9 +31,10 @@ class SyslogSink:
 
     `logger.add(SyslogSink("udp://logs.example.com:514", facility="local0"), format="{message}")`
 
-    Every keyword defaults to None, meaning: the value from the address's URL
-    query (`?facility=local0`), else the documented default (some depend on the
-    transport). Every invalid value raises SyslogConfigError here, never while
+    The options (`facility`, `header`, ..., see `SinkOptions` and the
+    configuration page) default to None, meaning: the value from the address's
+    URL query (`?facility=local0`), else the documented default (some depend on
+    the transport). Every invalid value raises SyslogConfigError here, never while
     logging; a peer that is down is not an error (messages wait and retry).
     `transport=` takes a Transport of your own (as `address` does); `config=` a
     configuration resolved already (what `from_env` passes).
@@ -45,36 +45,15 @@ class SyslogSink:
         address: AddressLike = None,
         *,
         transport: Transport | None = None,
-        facility: str | int | None = None,
-        header: str | None = None,
-        app_name: str | None = None,
-        hostname: str | None = None,
-        msgid: str | None = None,
-        severities: SeverityMapping | str | None = None,
-        framing: str | None = None,
-        max_message_size: int | None = None,
-        timeout: float | None = None,
-        background: bool | None = None,
-        queue_size: int | None = None,
-        buffer_size: int | None = None,
-        buffer_bytes: int | None = None,
-        backoff_min: float | None = None,
-        backoff_max: float | None = None,
-        stop_timeout: float | None = None,
-        structured_data: bool | Iterable[str] | None = None,
-        sd_id: str | None = None,
-        keep_newlines: bool | None = None,
-        replacement: str | None = None,
-        bom: bool | None = None,
-        tls_context: ssl.SSLContext | None = None,
-        tls_ca_file: str | None = None,
-        tls_cert_file: str | None = None,
-        tls_key_file: str | None = None,
-        tls_verify: bool | None = None,
-        tls_server_name: str | None = None,
         config: SyslogConfig | None = None,
+        **options: Unpack[SinkOptions],
     ) -> None:
-        given = {name: value for name, value in locals().items() if name in OPTIONS and value is not None}
+        unknown = sorted(set(options) - set(OPTIONS))
+        if unknown:  # a misspelt option must not pass silently
+            guess = closest(unknown[0], list(OPTIONS))
+            hint = f"; did you mean {guess}?" if guess else ""
+            raise TypeError(f"SyslogSink() got an unexpected keyword argument {unknown[0]!r}{hint}")
+        given: dict[str, Any] = {name: value for name, value in options.items() if value is not None}
         if config is not None:
             if given or address is not None or transport is not None:
                 raise SyslogConfigError("config", config, "alone: the options are in it already")
