@@ -111,6 +111,7 @@ def test_the_default_buffer_keeps_a_short_outage_under_load() -> None:
     transport = FlakyTransport(up=False)
     sink = SyslogSink(transport, backoff_min=0.5)
     assert (sink.config.buffer_size, sink.config.buffer_bytes) == (20000, 16 << 20)
+    assert SyslogSink(MemoryTransport()).config.backoff_min == 0.1  # was 0.5
     for i in range(2000):
         sink.write(make_message(f"m{i}"))
     assert transport.opens <= 2

@@ -9,6 +9,7 @@ run examples against a real rsyslog (the `daemon` marker, like tests/test_transp
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -454,3 +455,21 @@ def test_wire_format_page_matches_the_code() -> None:
     assert not missing, "docs/wire-format.md shows lines the sink no longer sends (re-run the script):\n" + "\n".join(
         missing
     )
+
+
+# -- custom_transport.py ------------------------------------------------------------------------
+
+
+def test_custom_transport_example_delivers_through_both_transports() -> None:
+    # The API page's "writing your own transport" example: a SocketTransport bound to a
+    # source address, and a plain Transport writing JSON lines.
+    out = run_example("custom_transport.py").stdout
+    tcp_line = next(line for line in out.splitlines() if line.startswith("TCP receiver got:"))
+    assert tcp_line.startswith("TCP receiver got: from 127.0.0.2: ")  # the bound source address
+    frame = tcp_line.split(": ", 2)[2]
+    length, _, message = frame.partition(" ")
+    assert int(length) == len(message.encode())  # octet-counted, as the framer says
+    assert message.startswith("<13>1 ") and message.endswith('[loguru@32473 user="alice"] payment accepted')
+    json_line = next(line for line in out.splitlines() if line.startswith("JSON lines file has:"))
+    record = json.loads(json_line.split(": ", 1)[1])
+    assert " demo " in record["syslog"] and record["syslog"].endswith("payment accepted")
