@@ -740,3 +740,79 @@ def test_an_unprintable_msgid_keeps_the_severity_and_the_other_extras(udp_receiv
     params = {name: value for element in message.sd.values() for name, value in element}
     assert params.get("user") == "alice" and params.get("request") == "42", packet
     assert message.msg.lstrip(b"\xef\xbb\xbf") == b"x", packet
+
+
+# -- 8b. spawn / forkserver children: the sink is pickled and rebuilt -------------------------------
+
+
+def _spawned_child(sink: SyslogSink, count: int) -> None:
+    from loguru import logger
+
+    logger.remove()
+    logger.add(sink, format="{message}", catch=False)
+    for i in range(count):
+        logger.info(f"child seq={i}")
+    logger.remove()
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_a_spawned_child_rebuilds_the_sink_and_opens_its_own_connection(
+    rsyslog_factory: Any, fresh_logger: Any, method: str
+) -> None:
+    import multiprocessing
+
+    rsyslog = started(rsyslog_factory(), "tcp", "tcp")
+    sink = SyslogSink(rsyslog.url("tcp"), app_name="parent", facility="local3")
+    fresh_logger.add(sink, format="{message}", catch=False)
+    fresh_logger.info("parent before")
+    child = multiprocessing.get_context(method).Process(target=_spawned_child, args=(sink, 50))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    fresh_logger.info("parent after")
+    got = rsyslog.wait_for(52)
+    from_child = [m for m in got if m["msg"].startswith("child")]
+    assert [m["msg"] for m in from_child] == [f"child seq={i}" for i in range(50)]
+    # Rebuilt from the same configuration, in the child's own process.
+    assert {(m["app_name"], m["facility"]) for m in from_child} == {("parent", 19)}
+    assert {m["procid"] for m in from_child} == {str(child.pid)}
+    assert [m["msg"] for m in got if m["msg"].startswith("parent")] == ["parent before", "parent after"]
+
+
+def test_a_sink_that_cannot_cross_a_process_boundary_says_so() -> None:
+    import pickle
+    import ssl
+
+    from loguru_syslog import MemoryTransport
+
+    for sink in (
+        SyslogSink(transport=MemoryTransport()),
+        SyslogSink("tls://logs.example.com", tls_context=ssl.create_default_context()),
+    ):
+        with pytest.raises(TypeError, match="cannot be pickled for a child process.*enqueue=True"):
+            pickle.dumps(sink)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SyslogSink("tls://127.0.0.1:6514", tls_verify=False),
+        lambda: SyslogSink("tls://127.0.0.1:6514?tls_verify=off"),
+        lambda: SyslogSink.from_env(environ={"SYSLOG_URL": "tls://127.0.0.1:6514", "SYSLOG_TLS_VERIFY": "no"}),
+    ],
+    ids=["argument", "query", "environment"],
+)
+def test_turning_tls_verification_off_warns_once(make: Callable[[], SyslogSink]) -> None:
+    import warnings
+
+    from loguru_syslog import SyslogConfigWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make()
+    found = [w for w in caught if issubclass(w.category, SyslogConfigWarning)]
+    assert len(found) == 1 and "tls_verify is off" in str(found[0].message)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SyslogSink("tls://127.0.0.1:6514")
+    assert not [w for w in caught if issubclass(w.category, SyslogConfigWarning)]
