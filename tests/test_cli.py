@@ -217,17 +217,7 @@ def test_unknown_variables_are_reported_as_warnings() -> None:
         (["send", "--url", "udp://h", "--tls-verify", "x"], {}, "--tls-verify=True is invalid: only for tls://"),
         (["send", "--level", "LOUD", "x"], {"SYSLOG_URL": "stdout"}, "--level='LOUD' is invalid: a loguru level"),
         (["check", "--url", "udp://h?timeout=3s"], {}, "--url?timeout='3s' is invalid: seconds"),
-        pytest.param(
-            ["check", "--url", "udp://h?tls_verify=no"],
-            {},
-            "--url?tls_verify='no' is invalid: only for tls://",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="src bug: a check across options (TLS-only) for a value from the --url query names the "
-                "bare option with the parsed value (tls_verify=False), not --url?tls_verify='no': "
-                "_env._renamed never sees URL-query sources (see test_env.py XFAIL_QUERY_LABEL)",
-            ),
-        ),
+        (["check", "--url", "udp://h?tls_verify=no"], {}, "--url?tls_verify='no' is invalid: only for tls://"),
         (["check", "--url", "stdout", "--severities", "AUDIT=loud"], {}, "--severities['AUDIT']='loud' is invalid"),
     ],
 )

@@ -205,21 +205,6 @@ def test_booleans_are_the_words_loguru_accepts(text: str, expected: bool) -> Non
 
 # -- every error names the variable -------------------------------------------------------------------
 
-#: src bugs found while adapting these tests to the typed config (issue 10); each passed before it.
-XFAIL_QUERY_LABEL = pytest.mark.xfail(
-    strict=True,
-    reason="src bug: an error raised by a check across options (TLS-only, stream-only, TLS files) for a value "
-    "from SYSLOG_URL's query names the bare option (tls_verify) with the parsed value (False), not "
-    "SYSLOG_URL?tls_verify='no': _env._renamed looks the option up in config_from_env's own `sources`, "
-    "which never holds URL-query entries (only resolve() knows them)",
-)
-XFAIL_PARSED_VALUE = pytest.mark.xfail(
-    strict=True,
-    reason="src bug: the backoff bound check in _config.resolve raises with the label already applied "
-    "(SYSLOG_BACKOFF_MAX) and the parsed value 1.0, so _env._renamed no longer restores the text as "
-    "written: the message says SYSLOG_BACKOFF_MAX=1.0, not SYSLOG_BACKOFF_MAX='1'",
-)
-
 #: Text no parser accepts, per variable. Options whose values are free text are listed apart.
 INVALID: dict[str, list[str]] = {
     "facility": ["locl0", "24", "-1"],
@@ -309,21 +294,18 @@ def test_a_file_that_is_not_pem_names_its_variable(tmp_path: Path) -> None:
             "SYSLOG_BACKOFF_MAX",
             "1",
             ">= backoff_min",
-            marks=XFAIL_PARSED_VALUE,
         ),
         pytest.param(
             {"SYSLOG_URL": "udp://h?tls_verify=no"},
             "SYSLOG_URL?tls_verify",
             "no",
             "only for tls://",
-            marks=XFAIL_QUERY_LABEL,
         ),
         pytest.param(
             {"SYSLOG_URL": "udp://h?framing=lf"},
             "SYSLOG_URL?framing",
             "lf",
             "only for stream transports",
-            marks=XFAIL_QUERY_LABEL,
         ),
     ],
 )
@@ -350,9 +332,7 @@ def test_options_that_cannot_apply_name_where_they_came_from(
             "SYSLOG_URL?tls_context",
             "it is an unknown query parameter; known ones are facility",
         ),
-        pytest.param(
-            "tls://h?tls_ca_file=/nonexistent", "SYSLOG_URL?tls_ca_file", "readable PEM file", marks=XFAIL_QUERY_LABEL
-        ),
+        pytest.param("tls://h?tls_ca_file=/nonexistent", "SYSLOG_URL?tls_ca_file", "readable PEM file"),
     ],
 )
 def test_url_errors_name_the_variable(url: str, name: str, accepted: str) -> None:
@@ -366,7 +346,11 @@ def test_url_errors_name_the_variable(url: str, name: str, accepted: str) -> Non
 def test_an_address_override_keeps_the_constructor_s_error_names() -> None:
     with pytest.raises(SyslogConfigError) as caught:
         from_env({}, address="udp://h?tls_verify=no")
-    assert (caught.value.name, caught.value.value) == ("tls_verify", False)
+    # As the constructor names it: the query parameter of the address, as written.
+    assert (caught.value.name, caught.value.value) == ("address?tls_verify", "no")
+    with pytest.raises(SyslogConfigError) as direct:
+        SyslogSink("udp://h?tls_verify=no")
+    assert (direct.value.name, direct.value.value) == (caught.value.name, caught.value.value)
     with pytest.raises(SyslogConfigError) as caught:
         from_env({}, address="udp://h:0")
     assert caught.value.name == "address"

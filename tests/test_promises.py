@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import pytest
 
 import loguru_syslog
-from conftest import started
+from conftest import started, tls_input
 from loguru_syslog import SyslogSink
 from peers import ClosingPeer, SilentPeer, StrictOctetReceiver
 from rfc5424 import parse as parse_5424
@@ -349,14 +349,23 @@ def test_a_signal_during_a_blocked_send_does_not_corrupt_the_stream(
 # -- 2. A stalled peer costs neither order nor integrity -----------------------------------
 
 
-def test_a_stalled_daemon_costs_neither_order_nor_integrity(rsyslog_factory: Any, fresh_logger: Any) -> None:
-    """Promise "A stall is not a failure": 2000 msg/s for 4 s to rsyslog over TCP, frozen
-    (SIGSTOP) from 1 s to 3 s, enough octets to fill the kernel buffers. Every message
-    arrives exactly once, in order, whole; rsyslog reports no incomplete frame; no call
-    waits longer than the timeout (+0.5 s)."""
-    rsyslog = started(rsyslog_factory(), "tcp", "tcp")
+@pytest.mark.parametrize("peer", ["rsyslog-tcp", "syslog-ng-tcp", "rsyslog-tls"])
+def test_a_stalled_daemon_costs_neither_order_nor_integrity(
+    rsyslog_factory: Any, syslog_ng_factory: Any, tls_certs: Any, fresh_logger: Any, peer: str
+) -> None:
+    """Promise "A stall is not a failure": 2000 msg/s for 4 s to the daemon over TCP (or
+    TLS), frozen (SIGSTOP) from 1 s to 3 s, enough octets to fill the kernel buffers.
+    Every message arrives exactly once, in order, whole; rsyslog reports no incomplete
+    frame; no call waits longer than the timeout (+0.5 s)."""
     timeout, rate, count, size = 1.0, 2000, 8000, 2500
-    sink = SyslogSink(rsyslog.url("tcp"), timeout=timeout, buffer_size=50_000)
+    if peer == "rsyslog-tls":
+        rsyslog = started(rsyslog_factory(), "tls", "tls", **tls_input(tls_certs))
+        url = f"tls://localhost:{rsyslog.port('tls')}"
+        sink = SyslogSink(url, timeout=timeout, buffer_size=50_000, tls_ca_file=str(tls_certs.ca_file))
+    else:
+        factory, kind = (rsyslog_factory, "tcp") if peer == "rsyslog-tcp" else (syslog_ng_factory, "tcp-octet")
+        rsyslog = started(factory(), "tcp", kind)
+        sink = SyslogSink(rsyslog.url("tcp"), timeout=timeout, buffer_size=50_000)
     fresh_logger.add(sink, format="{message}", catch=False)
     expected = {n: body(n, size) for n in range(count)}
     pid = rsyslog.pid
@@ -380,7 +389,7 @@ def test_a_stalled_daemon_costs_neither_order_nor_integrity(rsyslog_factory: Any
     stats = sink.stats
     slow = [d for d in durations if d > timeout + 0.5]
     figures(
-        "2 stall",
+        f"2 stall {peer}",
         result=result.figures(),
         incomplete_frames=incomplete,
         slowest_call=f"{max(durations):.3f}",
@@ -789,7 +798,7 @@ def test_a_sink_that_cannot_cross_a_process_boundary_says_so() -> None:
         SyslogSink(transport=MemoryTransport()),
         SyslogSink("tls://logs.example.com", tls_context=ssl.create_default_context()),
     ):
-        with pytest.raises(TypeError, match="cannot be pickled for a child process.*enqueue=True"):
+        with pytest.raises(TypeError, match=r"cannot be pickled for a child process.*enqueue=True"):
             pickle.dumps(sink)
 
 

@@ -270,11 +270,6 @@ def test_emsgsize_below_480_octets_drops_and_counts(capsys: pytest.CaptureFixtur
     assert "cannot send" not in capsys.readouterr().err  # a size refusal is not an outage
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: one message re-cut once after EMSGSIZE counts 2 in stats.truncated: "
-    "Formatter.recut adds 1 and DatagramRecovery.handle adds 1 again for the same cut",
-)
 def test_one_message_re_cut_once_counts_once_in_truncated() -> None:
     sink, transport = datagram_sink(3000)
     sink.write(make_message("hello", extra={"big": "x" * 3500}))  # fits max_message_size: not cut there

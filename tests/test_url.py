@@ -301,4 +301,4 @@ def test_tls_context_is_not_a_query_parameter() -> None:
 def test_query_options_that_cannot_apply_are_errors(url: str, name: str) -> None:
     with pytest.raises(SyslogConfigError) as caught:
         SyslogSink(url)
-    assert caught.value.name == name
+    assert caught.value.name == f"address?{name}"  # where the value came from, as everywhere

@@ -77,6 +77,9 @@ class BackgroundWriter:
             self._counters.dropped += left
             report(f"{left} queued messages were dropped at stop(): they could not be handed over in time")
 
+    def _handed_over(self) -> None:
+        self._in_flight = 0
+
     def _start(self) -> None:
         with self._start_lock:
             if self._thread is None:
@@ -100,7 +103,7 @@ class BackgroundWriter:
                 dropped, self._dropped_reported = self._dropped - self._dropped_reported, self._dropped
                 self._in_flight = len(batch)
                 try:
-                    delivery.send_many(batch, dropped)
+                    delivery.send_many(batch, dropped, self._handed_over)
                 finally:
                     self._in_flight = 0
                 continue

@@ -165,12 +165,29 @@ def resolve(address: AddressLike, given: Mapping[str, Any], sources: Mapping[str
         else:
             values[name] = None if option.default is None else option.parse(option.default, name)
             where[name] = DEFAULT
+    address_label = labels.get("address", "address")
+    if address_label in (ARGUMENT, DEFAULT, URL_QUERY):  # a source word, not a name the user typed
+        address_label = "address"
+
+    def origin(name: str) -> tuple[str, Any]:
+        """Where an option's value came from, as the user wrote it (for errors)."""
+        if name in given:
+            return labels.get(name, name), given[name]
+        if parsed is not None and name in parsed.query:
+            return f"{address_label}?{name}", parsed.query[name]
+        return name, values[name]
+
     if values["backoff_max"] < values["backoff_min"]:
-        raise SyslogConfigError(
-            labels.get("backoff_max", "backoff_max"), values["backoff_max"], f">= backoff_min ({values['backoff_min']})"
-        )
-    transport = address if isinstance(address, Transport) else build_transport(_require(parsed), values)
-    _check_applicable(transport, parsed, values, explicit)
+        label, raw = origin("backoff_max")
+        raise SyslogConfigError(label, raw, f">= backoff_min ({values['backoff_min']})")
+    try:
+        transport = address if isinstance(address, Transport) else build_transport(_require(parsed), values)
+        _check_applicable(transport, parsed, values, explicit)
+    except SyslogConfigError as exc:
+        if exc.name not in OPTIONS:
+            raise
+        label, raw = origin(exc.name)  # a check across options: name the value's own source
+        raise SyslogConfigError(label, raw, exc.accepted) from None
     header = values["header"] or transport.default_header
     size = values["max_message_size"]
     if size is None:

@@ -28,6 +28,7 @@ class DatagramRecovery:
         self._recut = recut
         self._counters = counters
         self._refused = False
+        self._last_cut: bytes | None = None  # the message this recovery cut last
 
     def handle(self, exc: BaseException, buffer: Buffer) -> str | None:
         """Apply a rule to the message at the head of `buffer`: "resized", "refused",
@@ -36,8 +37,11 @@ class DatagramRecovery:
             head = buffer.head(1)[0]
             smaller = [size for size in DATAGRAM_SIZES if size < len(head)]
             if smaller:
-                buffer.replace_head(self._recut(head, smaller[0]))
-                self._counters.truncated += 1
+                cut = self._recut(head, smaller[0])
+                if head is not self._last_cut:  # counts are of messages, not of cuts
+                    self._counters.truncated += 1
+                self._last_cut = cut
+                buffer.replace_head(cut)
             else:
                 buffer.remove(1)
                 self._counters.dropped += 1

@@ -111,11 +111,15 @@ class Delivery:
             finally:
                 self._end()
 
-    def send_many(self, messages: Sequence[bytes], dropped_before: int = 0) -> None:
+    def send_many(
+        self, messages: Sequence[bytes], dropped_before: int = 0, handed_over: Callable[[], None] | None = None
+    ) -> None:
         """Deliver a batch in order (the background writer). Never raises a failure.
 
         `dropped_before`: messages the caller had to drop (a full queue) since its
         last batch; during an outage they count in its "N messages were dropped" notice.
+        `handed_over` is called once the batch is in the buffer (the caller stops
+        counting it as its own, so that no message is counted in two places).
         """
         with self._lock:
             self._begin(patient=True)
@@ -125,6 +129,8 @@ class Delivery:
                 # The batch joins what waits and goes out behind it; only what is
                 # still unsent afterwards is subject to the buffer's bound.
                 self._keep(messages, trim=False)
+                if handed_over is not None:
+                    handed_over()
                 self._pump()
                 self._count_dropped(self._buffer.trim())
             finally:

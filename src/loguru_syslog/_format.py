@@ -202,7 +202,6 @@ class Formatter:
         refused its size): at the end, never inside a character or the structured data."""
         if len(data) <= limit:
             return data
-        self._counters.truncated += 1
         if self._rfc5424:
             span = sd_span(data)
             if span is not None and span[1] > limit and data[span[0] : span[1]] != b"-":
