@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from conftest import started, tls_input
-from loguru_syslog import SyslogConfigError, SyslogSink, TLSTransport, make_context
+from loguru_syslog import (
+    StdioTransport,
+    SyslogConfigError,
+    SyslogSink,
+    TCPTransport,
+    TLSTransport,
+    UDPTransport,
+    UnixTransport,
+    make_context,
+)
 
 
 def log_and_collect(logger: Any, sink: SyslogSink, daemon: Any, texts: list[str], **bind: Any) -> list[dict[str, Any]]:
@@ -211,3 +220,25 @@ def test_default_address_is_the_first_local_socket_dirs_and_files_skipped(
     with pytest.raises(SyslogConfigError, match="SYSLOG_URL") as caught:
         _address.find_local_socket(candidates[:3])
     assert all(path in str(caught.value) for path in candidates[:3])
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: TCPTransport("logs", framing="bogus"), "framing"),
+        (lambda: UDPTransport("logs", port=0), "port"),
+        (lambda: UDPTransport("logs", port=70000), "port"),
+        (lambda: TCPTransport("logs", timeout=0), "timeout"),
+        (lambda: TCPTransport("log host"), "host"),
+        (lambda: UDPTransport("a" * 300), "host"),
+        (lambda: UnixTransport("/tmp/" + "x" * 120), "path"),
+        (lambda: UnixTransport("/dev/log\x00"), "path"),
+        (lambda: UnixTransport("/dev/log", kind="seqpacket"), "kind"),
+        (lambda: StdioTransport("stdin"), "stream"),
+    ],
+)
+def test_public_transport_constructors_validate_like_the_sink(make: Any, name: str) -> None:
+    # The same parsers as the sink's options: a SyslogConfigError naming the argument.
+    with pytest.raises(SyslogConfigError) as caught:
+        make()
+    assert caught.value.name == name
