@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import make_message, started, tls_input
-from loguru_syslog import SyslogSink
+from loguru_syslog import SyslogConfigWarning, SyslogSink
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
@@ -241,7 +241,8 @@ def test_a_tls_handshake_the_server_never_answers_is_bounded_by_the_timeout(fres
     server.bind(("127.0.0.1", 0))
     server.listen(1)  # the kernel accepts the TCP connection; nobody speaks TLS
     try:
-        sink = SyslogSink(f"tls://127.0.0.1:{server.getsockname()[1]}", timeout=0.3, tls_verify=False)
+        with pytest.warns(SyslogConfigWarning):
+            sink = SyslogSink(f"tls://127.0.0.1:{server.getsockname()[1]}", timeout=0.3, tls_verify=False)
         one_call_is_bounded_and_keeps_the_message(fresh_logger, sink, 0.3)
     finally:
         fresh_logger.remove()

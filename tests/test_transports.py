@@ -13,6 +13,7 @@ from conftest import started, tls_input
 from loguru_syslog import (
     StdioTransport,
     SyslogConfigError,
+    SyslogConfigWarning,
     SyslogSink,
     TCPTransport,
     TLSTransport,
@@ -139,7 +140,9 @@ def test_wrong_ca_is_refused_counted_reported_once_and_never_raises(
 
 def test_tls_verification_can_be_turned_off_explicitly(rsyslog_factory: Any, fresh_logger: Any, tls_certs: Any) -> None:
     rsyslog = started(rsyslog_factory(), "tls", "tls", **tls_input(tls_certs))
-    sink = SyslogSink(f"tls://127.0.0.1:{rsyslog.port('tls')}", tls_verify=False)
+    with pytest.warns(SyslogConfigWarning, match="tls_verify is off") as caught:
+        sink = SyslogSink(f"tls://127.0.0.1:{rsyslog.port('tls')}", tls_verify=False)
+    assert caught[0].filename == __file__  # it points at the line that built the sink
     got = log_and_collect(fresh_logger, sink, rsyslog, ["unverified"])
     assert got[0]["msg"] == "unverified"
 

@@ -11,7 +11,6 @@ warning naming the closest known one.
 from __future__ import annotations
 
 import os
-import warnings
 from typing import Any, Mapping
 
 from ._address import parse_url
@@ -26,7 +25,7 @@ from ._config import (
     query_parameters,
     resolve,
 )
-from ._errors import SyslogConfigError, SyslogConfigWarning
+from ._errors import SyslogConfigError, warn_config
 from ._options import OPTIONS
 
 __all__ = ["ARGUMENT", "DEFAULT", "URL_QUERY", "config_from_env", "query_parameters", "read_environment"]
@@ -83,8 +82,7 @@ def _warn_unknown(prefix: str, variable: str) -> None:
         guess = closest(suffix, [URL_SUFFIX, *(name.upper() for name in query_parameters())])
         hint = f"did you mean {prefix}{guess}?" if guess else f"known variables: {', '.join(variable_names(prefix))}"
         text = f"{variable} is not a loguru-syslog variable and is ignored; {hint}"
-    # stacklevel: _warn_unknown < read_environment < config_from_env < SyslogSink.from_env < the caller
-    warnings.warn(text, SyslogConfigWarning, stacklevel=5)
+    warn_config(text)
 
 
 def config_from_env(

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys
-import warnings
 from bisect import bisect_right
 from typing import Iterable, Mapping, Tuple, Union
 
-from ._errors import SyslogConfigError, SyslogConfigWarning
+from ._errors import SyslogConfigError, warn_config
 
 FACILITIES: dict[str, int] = {
     "kern": 0,
@@ -251,20 +249,8 @@ def _warn_if_misspelt(level: str, name: str) -> None:
     guess = closest_builtin_level(level)
     if guess is None:
         return
-    warnings.warn(
+    warn_config(
         f"{name}: {level!r} is not a built-in loguru level; did you mean {guess}? Level names are "
         f"case-sensitive, and an entry for a level nothing logs at has no effect (if {level} is a level "
-        "you add with logger.level(), ignore this warning)",
-        SyslogConfigWarning,
-        stacklevel=_caller_stacklevel(),
+        "you add with logger.level(), ignore this warning)"
     )
-
-
-def _caller_stacklevel() -> int:
-    """The stacklevel of the first frame outside this package, for warnings.warn in our caller."""
-    frame = sys._getframe(1)  # the function that warns: stacklevel 1
-    level = 1
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("loguru_syslog"):
-        frame = frame.f_back
-        level += 1
-    return level

@@ -7,10 +7,9 @@ import os
 import select
 import socket
 import ssl
-import warnings
 
 from ._address import DEFAULT_PORTS
-from ._errors import SyslogConfigError, SyslogConfigWarning
+from ._errors import SyslogConfigError, warn_config
 from ._options import DEFAULT_TIMEOUT
 from ._sockets import connect, handshake
 from ._tcp import TCPTransport
@@ -41,11 +40,9 @@ def make_context(
     except ssl.SSLError as exc:
         raise SyslogConfigError("tls_ca_file", ca_file, f"PEM CA certificates ({exc})") from exc
     if not verify:
-        warnings.warn(
+        warn_config(
             "tls_verify is off: the server's certificate and name are not checked, so anyone "
-            "on the network path can read or redirect the logs",
-            SyslogConfigWarning,
-            stacklevel=2,
+            "on the network path can read or redirect the logs"
         )
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
