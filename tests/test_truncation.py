@@ -46,9 +46,9 @@ def assert_whole_or_nil(data: bytes, original_sd: bytes) -> bytes:
     return sd
 
 
-def formatter(max_message_size: int = 65507, counters: Counters | None = None) -> Formatter:
+def formatter(max_message_size: int = 65507, counters: Counters | None = None, header: str = "rfc5424") -> Formatter:
     return Formatter(
-        header="rfc5424",
+        header=header,
         facility=1,
         severities=SeverityTable(),
         hostname="host.example.com",
@@ -152,20 +152,7 @@ def test_recut_of_a_message_that_fits_changes_nothing() -> None:
 
 
 def test_recut_of_other_headers_cuts_at_the_end_without_splitting_utf8() -> None:
-    fmt = Formatter(
-        header="rfc3164",
-        facility=1,
-        severities=SeverityTable(),
-        hostname="h",
-        app_name="a",
-        msgid=None,
-        structured_data=None,
-        max_message_size=1 << 24,
-        keep_newlines=False,
-        replacement=" ",
-        bom=False,
-        counters=Counters(),
-    )
+    fmt = formatter(1 << 24, header="rfc3164")
     message = make_message("é" * 1000)
     data = fmt.format(message, message.record)  # type: ignore[arg-type]
     for limit in (480, 481, 1000, 1001):
