@@ -66,6 +66,8 @@ class Delivery:
         self._deadline = 0.0  # when the current call must end
         self._finish_by = 0.0  # set by stop(): no call waits past it
         self._gave_up = False  # this call met a failure or a stall: no further attempt in it
+        self._troubled = False  # a failure or stall since the last message went out
+        self._counts_sent = not transport.acknowledges  # acknowledging transports count acks
         _fork.register(self)
 
     @property
@@ -89,9 +91,7 @@ class Delivery:
                 with self._lock:
                     self._begin()
                     try:
-                        self._keep([message])
-                        self._settle(exc, [message])
-                        if self._foreign(exc):
+                        if self._settle(exc, [message], kept=False):
                             raise
                         self._pump()
                     finally:
@@ -106,8 +106,13 @@ class Delivery:
                     # What waits goes first: a message must not push an older one
                     # out of a full buffer when the older could still go out.
                     self._pump()
-                self._keep([message])
-                self._pump()
+                if self._buffer or not self._connected or self._closed:
+                    self._keep([message])
+                    self._pump()
+                else:  # nothing waits: straight out, into the buffer only if it fails
+                    self._attempt([message], kept=False)
+                    if self._buffer:
+                        self._pump()  # a failure to retry at once (a reconnect, a datagram rule)
             finally:
                 self._end()
 
@@ -192,7 +197,7 @@ class Delivery:
             self.transport.after_fork()
         except Exception:
             pass
-        self._connected = self._used = self._fast = self._gave_up = False
+        self._connected = self._used = self._fast = self._gave_up = self._troubled = False
         self._backoff.reset()
         self._outage.reset()
         self._counters.reset()
@@ -212,10 +217,10 @@ class Delivery:
     def _end(self) -> None:
         self.transport.deadline = 0.0
         self._fast = (
-            self._connected
-            and self.transport.datagram
+            self.transport.datagram
+            and self._connected
             and not self._buffer
-            and not self._outage.active
+            and not self._troubled
             and not self._closed
         )
 
@@ -237,8 +242,9 @@ class Delivery:
                 return
             self._attempt(self._buffer.head(BATCH))
 
-    def _attempt(self, batch: list[bytes]) -> None:
-        """The one attempt: send `batch`, count what went out, settle what did not."""
+    def _attempt(self, batch: list[bytes], kept: bool = True) -> None:
+        """The one attempt: send `batch` (the head of the buffer, or not `kept` there
+        yet), count what went out, settle what did not."""
         transport = self.transport
         transport.deadline = self._deadline
         try:
@@ -247,43 +253,46 @@ class Delivery:
             else:
                 transport.send_many(batch)
         except BaseException as exc:
-            self._settle(exc, batch)
-            if self._foreign(exc):
+            if self._settle(exc, batch, kept):
                 raise  # the application's own exception: it goes on, the messages are kept
         else:
-            self._went_out(len(batch))
+            self._went_out(len(batch), kept)
 
     def _foreign(self, exc: BaseException) -> bool:
         """Raised by the application (KeyboardInterrupt, its signal handler), not a failure."""
         return not isinstance(exc, TransportTimeout) and not self.transport.is_failure(exc)
 
-    def _settle(self, exc: BaseException, batch: Sequence[bytes]) -> None:
-        """After an attempt raised: count what went out anyway, then apply the policy."""
+    def _settle(self, exc: BaseException, batch: Sequence[bytes], kept: bool = True) -> bool:
+        """After an attempt raised: keep what did not go out, count what did, apply the
+        policy. Returns whether the exception is the application's own (to re-raise)."""
         transport = self.transport
+        self._troubled = True
         done = exc.sent if isinstance(exc, PartialSendError) else 0
         if transport.taken():
             done = len(batch)  # started on the wire: the transport finishes it first
-        self._went_out(done)
+        if not kept:
+            self._keep(batch[done:])  # only what did not go out waits
+        self._went_out(done, kept)
         cause = exc.cause if isinstance(exc, PartialSendError) else exc
         if isinstance(cause, TransportTimeout):
             # A stall: the peer is there but slow. Keep the connection and the order.
             self._gave_up = True
             if not self._closed:
                 self._outage.stall()
-            return
+            return False
         if self._foreign(exc):
             self._gave_up = True
-            return
+            return True
         self._counters.errors += 1
         if self._closed:
             self._disconnect()
-            return
+            return False
         if transport.datagram and self._buffer:
             rule = self._recovery.handle(cause, self._buffer)
             if rule == "refused":
                 self._outage.failed(cause)
             if rule is not None:
-                return  # sent again at once, on the same socket
+                return False  # sent again at once, on the same socket
         if self._used:
             lived = time.monotonic() - self._connected_at
             self._quick_deaths = 0 if lived >= HEALTHY_AFTER else self._quick_deaths + 1
@@ -293,20 +302,27 @@ class Delivery:
             # again at once; the message is still first in line.
             if not self._quick_deaths:
                 self._backoff.reset()
-            return
+            return False
         # Nothing went out on it, or connections keep dying right after opening
         # (a peer that accepts and closes at once): a failed attempt, with backoff.
         self._backoff.failed()
         self._outage.failed(cause)
         self._gave_up = True
+        return False
 
-    def _went_out(self, count: int) -> None:
+    def _went_out(self, count: int, kept: bool = True) -> None:
         if not count:
             return
-        self._buffer.remove(count)
-        if not self.transport.acknowledges:
+        if kept:
+            self._buffer.remove(count)
+        if self._counts_sent:
             self._counters.sent += count
         self._used = True
+        if self._troubled:
+            self._recover()
+
+    def _recover(self) -> None:
+        """A message went out after a failure or a stall."""
         self._recovery.succeeded()
         if self._outage.active or self._outage.stalled:
             # A datagram socket never reconnects and reports refusals late, so
@@ -315,6 +331,7 @@ class Delivery:
             dropped = self._outage.ended(self._backoff.high if self.transport.datagram else 0.0)
             if was_stalled and self._connected:
                 self._announce(dropped)
+        self._troubled = self._outage.active
 
     def _connect(self) -> bool:
         if self._closed or not self._backoff.due():
@@ -335,6 +352,7 @@ class Delivery:
             if not transport.is_failure(exc):
                 raise
             self._counters.errors += 1
+            self._troubled = True
             self._backoff.failed()
             if not self._closed:
                 self._outage.failed(exc)

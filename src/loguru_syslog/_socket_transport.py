@@ -85,7 +85,9 @@ class SocketTransport(Transport):
         self._sock = self.dial()
 
     def send(self, message: bytes) -> None:
-        sock = self._connected()
+        sock = self._sock
+        if sock is None:
+            raise ConnectionError(errno.ENOTCONN, "not connected")
         framer = self.framer
         if framer is None:
             try:
@@ -133,17 +135,16 @@ class SocketTransport(Transport):
         """Finish a started frame, check the peer is there, then write `data` whole."""
         writer = self._writer
         writer.taken = False
-
-        def wait_for(deadline: float, writable: bool) -> None:
-            wait(sock, deadline, self.aborter, writable)
-
         try:
             if writer.rest:
-                writer.finish_rest(sock.send, wait_for, self.deadline_after_timeout)
+                writer.finish_rest(sock.send, self._wait, self.deadline_after_timeout)
             elif peer_closed(sock):
                 raise ConnectionResetError(errno.ECONNRESET, "the peer closed the connection")
-            writer.write(data, sock.send, wait_for, self.deadline_after_timeout, frames)
+            writer.write(data, sock.send, self._wait, self.deadline_after_timeout, frames)
         except BaseException:
             if writer.broken:
                 SocketTransport.close(self)  # no TLS close_notify after half a record
             raise
+
+    def _wait(self, deadline: float, writable: bool) -> None:
+        wait(self._connected(), deadline, self.aborter, writable)
