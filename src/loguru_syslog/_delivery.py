@@ -55,7 +55,7 @@ class Delivery:
         self._counters, self._buffer, self._backoff, self._outage = counters, buffer, backoff, outage
         self._recovery = DatagramRecovery(recut, counters)
         self._notice = notice
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._connected = False
         self._used = False  # a message went out on the current connection
         self._connected_at = 0.0
@@ -67,7 +67,7 @@ class Delivery:
         self._finish_by = 0.0  # set by stop(): no call waits past it
         self._gave_up = False  # this call met a failure or a stall: no further attempt in it
         self._troubled = False  # a failure or stall since the last message went out
-        self._counts_sent = not transport.acknowledges  # acknowledging transports count acks
+        self._counts_sent = 0 if transport.acknowledges else 1  # acknowledging transports count acks
         _fork.register(self)
 
     @property
@@ -84,37 +84,42 @@ class Delivery:
     def send(self, message: bytes) -> None:
         """Deliver one message now, or keep it for later. Never raises a failure."""
         if self._fast:
-            try:
-                self.transport.send(message)
-            except BaseException as exc:
-                # Into the one policy: the message waits (first: nothing else did).
-                with self._lock:
-                    self._begin()
-                    try:
-                        if self._settle(exc, [message], kept=False):
-                            raise
-                        self._pump()
-                    finally:
-                        self._end()
-            else:
-                self._counters.sent += 1
+            # A connected datagram transport with nothing waiting: there is no stream
+            # to keep whole, so no lock (loguru serialises each handler's calls).
+            self._send_one(message)
             return
         with self._lock:
+            if not self._buffer and self._connected and not self._troubled and not self._finish_by:
+                self._send_one(message)
+                return
             self._begin()
             try:
                 if self._buffer:
                     # What waits goes first: a message must not push an older one
                     # out of a full buffer when the older could still go out.
                     self._pump()
-                if self._buffer or not self._connected or self._closed:
-                    self._keep([message])
-                    self._pump()
-                else:  # nothing waits: straight out, into the buffer only if it fails
-                    self._attempt([message], kept=False)
-                    if self._buffer:
-                        self._pump()  # a failure to retry at once (a reconnect, a datagram rule)
+                self._keep([message])
+                self._pump()
             finally:
                 self._end()
+
+    def _send_one(self, message: bytes) -> None:
+        """Nothing waits and nothing failed: one attempt, bounded by the transport's own
+        timeout; the message enters the buffer, and the policy, only if it fails."""
+        try:
+            self.transport.send(message)
+        except BaseException as exc:
+            with self._lock:  # re-entrant: the stream caller holds it already
+                self._begin()
+                try:
+                    if self._settle(exc, [message], kept=False):
+                        raise
+                    self._pump()
+                finally:
+                    self._end()
+        else:
+            self._counters.sent += self._counts_sent
+            self._used = True
 
     def send_many(
         self, messages: Sequence[bytes], dropped_before: int = 0, handed_over: Callable[[], None] | None = None
@@ -191,7 +196,7 @@ class Delivery:
     def reset_after_fork(self) -> None:
         # The child must not write into the parent's connection, nor send what
         # the parent still holds (the parent will): start empty, open anew.
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._buffer.clear()
         try:
             self.transport.after_fork()
@@ -217,11 +222,7 @@ class Delivery:
     def _end(self) -> None:
         self.transport.deadline = 0.0
         self._fast = (
-            self.transport.datagram
-            and self._connected
-            and not self._buffer
-            and not self._troubled
-            and not self._closed
+            self.transport.datagram and self._connected and not self._buffer and not self._troubled and not self._closed
         )
 
     def _keep(self, messages: Sequence[bytes], trim: bool = True) -> None:

@@ -12,7 +12,7 @@ import errno
 import os
 import select
 import socket
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ._framing import Framer
 from ._sockets import Aborter, deadline_after, peer_closed, wait
@@ -36,7 +36,10 @@ class SocketTransport(Transport):
         self.use_framer(framer)
         self.aborter = Aborter()
         self._sock: socket.socket | None = None
+        self._sock_send: Callable[[memoryview], int] = _not_connected
         self._writer = StreamWriter()
+        self._wait_fn = self._wait  # bound once: the write loop's helpers
+        self._deadline_fn = self.deadline_after_timeout
 
     def dial(self) -> socket.socket:  # pragma: no cover - abstract
         """A connected, non-blocking socket (within `self.timeout` and `self.deadline`)."""
@@ -45,6 +48,7 @@ class SocketTransport(Transport):
     def use_framer(self, framer: Framer | None) -> None:
         """Datagrams (None) or a stream framed by `framer`; what the delivery reads follows."""
         self.framer = framer
+        self._frame = None if framer is None else framer.__call__  # a bound method: the cheapest call
         self.datagram = framer is None
         self.carries_newlines = framer is None or framer.carries_newlines
 
@@ -82,21 +86,22 @@ class SocketTransport(Transport):
     def open(self) -> None:
         self.close()
         self.aborter.reset()
-        self._sock = self.dial()
+        self._sock = sock = self.dial()
+        self._sock_send = sock.send
 
     def send(self, message: bytes) -> None:
         sock = self._sock
         if sock is None:
             raise ConnectionError(errno.ENOTCONN, "not connected")
-        framer = self.framer
-        if framer is None:
+        frame = self._frame
+        if frame is None:
             try:
                 sock.send(message)
             except BlockingIOError:  # the receiver's queue is full: wait, within the timeout
                 wait(sock, self.deadline_after_timeout(), self.aborter)
                 sock.send(message)
             return
-        self._stream(sock, framer(message), ())
+        self._stream(sock, frame(message), ())
 
     def send_many(self, messages: Sequence[bytes]) -> None:
         framer = self.framer
@@ -113,6 +118,7 @@ class SocketTransport(Transport):
 
     def close(self) -> None:
         sock, self._sock = self._sock, None
+        self._sock_send = _not_connected
         self._writer.reset()
         if sock is not None:
             sock.close()
@@ -137,10 +143,10 @@ class SocketTransport(Transport):
         writer.taken = False
         try:
             if writer.rest:
-                writer.finish_rest(sock.send, self._wait, self.deadline_after_timeout)
+                writer.finish_rest(self._sock_send, self._wait_fn, self._deadline_fn)
             elif peer_closed(sock):
                 raise ConnectionResetError(errno.ECONNRESET, "the peer closed the connection")
-            writer.write(data, sock.send, self._wait, self.deadline_after_timeout, frames)
+            writer.write(data, self._sock_send, self._wait_fn, self._deadline_fn, frames)
         except BaseException:
             if writer.broken:
                 SocketTransport.close(self)  # no TLS close_notify after half a record
@@ -148,3 +154,7 @@ class SocketTransport(Transport):
 
     def _wait(self, deadline: float, writable: bool) -> None:
         wait(self._connected(), deadline, self.aborter, writable)
+
+
+def _not_connected(data: memoryview) -> int:
+    raise ConnectionError(errno.ENOTCONN, "not connected")

@@ -66,13 +66,10 @@ class StreamWriter:
     ) -> None:
         """Write `data` (the concatenation of `frames`, when given) whole.
 
-        On any exception the state is settled, then the exception propagates;
-        when the stream must be dropped, `broken` is set first (the transport
-        then closes it).
+        On any exception the state is settled (`broken`, `taken`, `whole`: read
+        them only after an exception), then the exception propagates; when the
+        stream must be dropped, `broken` is set first (the transport closes it).
         """
-        self.broken = False
-        self.taken = False
-        self.whole = 0
         view = memoryview(data)
         sent = 0
         until = 0.0
@@ -95,6 +92,8 @@ class StreamWriter:
 
     def _settle(self, exc: BaseException, data: bytes, sent: int, frames: Sequence[bytes], continuing: bool) -> bool:
         """What an interrupted write leaves: True when the stream must be dropped."""
+        self.taken = False
+        self.whole = 0
         if self._unsure:
             # Interrupted inside send(): the peer may hold any prefix. Drop the
             # stream; the peer discards the incomplete frame at its end.
