@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 
-from loguru_syslog import SyslogStats
+from loguru_syslog import MemoryTransport, SyslogStats
 from loguru_syslog._backoff import Backoff
 from loguru_syslog._buffer import BATCH, Buffer
 from loguru_syslog._counters import Counters
@@ -414,3 +414,64 @@ def test_counters_reset_and_only_known_counts() -> None:
         "buffered",
         "queued",
     ]
+
+
+# -- Link: the connection, and whether a broken one was working ---------------------------------------
+
+
+def make_link(clock: list[float]) -> tuple[Any, Counters, MemoryTransport]:
+    from loguru_syslog._link import HEALTHY_AFTER, Link
+
+    assert HEALTHY_AFTER == 1.0
+    counters = Counters()
+    transport = MemoryTransport()
+    return Link(transport, counters, clock=lambda: clock[0]), counters, transport
+
+
+def test_link_counts_reconnects_not_the_first_connection() -> None:
+    clock = [0.0]
+    link, counters, transport = make_link(clock)
+    link.open()
+    assert link.up and not link.used and counters.reconnects == 0
+    link.close()
+    assert not link.up and transport.closed == 1
+    link.open()
+    assert counters.reconnects == 1 and transport.opened == 2
+
+
+def test_link_judges_a_broken_connection() -> None:
+    clock = [0.0]
+    link, _, _ = make_link(clock)
+    link.open()
+    assert link.broke() == "failed"  # nothing went out on it
+    link.open()
+    link.used = True
+    clock[0] += 5.0
+    assert link.broke() == "working"  # it carried messages for seconds: a restart
+    for expected in ("suspect", "failed", "failed"):  # dying right after opening, again and again
+        link.open()
+        link.used = True
+        clock[0] += 0.01
+        assert link.broke() == expected
+    link.open()
+    link.used = True
+    clock[0] += 2.0
+    assert link.broke() == "working"  # a healthy connection ends the streak
+
+
+def test_link_gives_back_what_an_acknowledging_transport_never_had_acknowledged() -> None:
+    clock = [0.0]
+    link, _, transport = make_link(clock)
+    transport.take_unacknowledged = lambda: [b"m1", b"m2"]  # type: ignore[method-assign]
+    assert link.close() == ()  # not up: nothing to give back
+    link.open()
+    assert list(link.close()) == [b"m1", b"m2"]
+
+
+def test_link_open_failure_closes_the_transport_and_raises() -> None:
+    clock = [0.0]
+    link, counters, transport = make_link(clock)
+    transport.fail = lambda message: ConnectionRefusedError(111, "refused") if message is None else None
+    with pytest.raises(ConnectionRefusedError):
+        link.open()
+    assert not link.up and transport.closed == 1 and counters.reconnects == 0

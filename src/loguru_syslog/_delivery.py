@@ -11,8 +11,9 @@ Nothing here raises into the application, except what the application raised
 itself (KeyboardInterrupt, its signal handler's exceptions), after the message
 has been kept.
 
-The parts: `Buffer` (what waits), `Backoff` (when to retry), `Outage` (what to
-tell), `DatagramRecovery` (the datagram-only rules), `Counters` (what happened).
+The parts: `Buffer` (what waits), `Backoff` (when to retry), `Link` (the
+connection, and whether a broken one was working), `Outage` (what to tell),
+`DatagramRecovery` (the datagram-only rules), `Counters` (what happened).
 """
 
 from __future__ import annotations
@@ -26,15 +27,12 @@ from ._backoff import Backoff
 from ._buffer import BATCH, Buffer
 from ._counters import Counters
 from ._datagram import DatagramRecovery
+from ._link import Link
 from ._outage import Outage, report
 from ._transport import PartialSendError, Transport, TransportTimeout
 
 #: Seconds stop() waits, past its timeout, for an interrupted operation to return.
 ABORT_GRACE = 0.25
-#: A connection that broke sooner than this after opening died "right after opening":
-#: the first such death is retried at once (a daemon restarted just then), the next
-#: ones in a row back off (a peer that accepts and closes at once gets no storm).
-HEALTHY_AFTER = 1.0
 
 
 class Delivery:
@@ -55,12 +53,8 @@ class Delivery:
         self._counters, self._buffer, self._backoff, self._outage = counters, buffer, backoff, outage
         self._recovery = DatagramRecovery(recut, counters)
         self._notice = notice
+        self._link = Link(transport, counters)
         self._lock = threading.RLock()
-        self._connected = False
-        self._used = False  # a message went out on the current connection
-        self._connected_at = 0.0
-        self._quick_deaths = 0  # connections in a row that broke right after opening
-        self._ever_connected = False
         self._closed = False  # stopped (or aborted): nothing connects or sends until reopen()
         self._fast = False  # connected datagram transport, nothing waiting: no lock needed
         self._deadline = 0.0  # when the current call must end
@@ -77,7 +71,7 @@ class Delivery:
 
     def retry_delay(self) -> float:
         """Seconds until a reconnect attempt is due (0 when it is, or when connected)."""
-        return 0.0 if self._connected else self._backoff.remaining()
+        return 0.0 if self._link.up else self._backoff.remaining()
 
     # -- what the sink and the background writer call ----------------------------------------
 
@@ -89,7 +83,7 @@ class Delivery:
             self._send_one(message)
             return
         with self._lock:
-            if not self._buffer and self._connected and not self._troubled and not self._finish_by:
+            if not self._buffer and self._link.up and not self._troubled and not self._finish_by:
                 self._send_one(message)
                 return
             self._begin()
@@ -119,7 +113,7 @@ class Delivery:
                     self._end()
         else:
             self._counters.sent += self._counts_sent
-            self._used = True
+            self._link.used = True
 
     def send_many(
         self, messages: Sequence[bytes], dropped_before: int = 0, handed_over: Callable[[], None] | None = None
@@ -134,7 +128,7 @@ class Delivery:
         with self._lock:
             self._begin(patient=True)
             try:
-                if dropped_before and (self._outage.active or self._outage.stalled or not self._connected):
+                if dropped_before and (self._outage.active or self._outage.stalled or not self._link.up):
                     self._outage.count_dropped(dropped_before)
                 # The batch joins what waits and goes out behind it; only what is
                 # still unsent afterwards is subject to the buffer's bound.
@@ -198,11 +192,8 @@ class Delivery:
         # the parent still holds (the parent will): start empty, open anew.
         self._lock = threading.RLock()
         self._buffer.clear()
-        try:
-            self.transport.after_fork()
-        except Exception:
-            pass
-        self._connected = self._used = self._fast = self._gave_up = self._troubled = False
+        self._link.reset_after_fork()
+        self._fast = self._gave_up = self._troubled = False
         self._backoff.reset()
         self._outage.reset()
         self._counters.reset()
@@ -222,7 +213,7 @@ class Delivery:
     def _end(self) -> None:
         self.transport.deadline = 0.0
         self._fast = (
-            self.transport.datagram and self._connected and not self._buffer and not self._troubled and not self._closed
+            self.transport.datagram and self._link.up and not self._buffer and not self._troubled and not self._closed
         )
 
     def _keep(self, messages: Sequence[bytes], trim: bool = True) -> None:
@@ -239,7 +230,7 @@ class Delivery:
     def _pump(self) -> None:
         """Send what waits, in order, until it is all out or this call must stop trying."""
         while self._buffer and not self._gave_up and not self._closed:
-            if not self._connected and not self._connect():
+            if not self._link.up and not self._connect():
                 return
             self._attempt(self._buffer.head(BATCH))
 
@@ -294,14 +285,12 @@ class Delivery:
                 self._outage.failed(cause)
             if rule is not None:
                 return False  # sent again at once, on the same socket
-        if self._used:
-            lived = time.monotonic() - self._connected_at
-            self._quick_deaths = 0 if lived >= HEALTHY_AFTER else self._quick_deaths + 1
+        verdict = self._link.broke()
         self._disconnect()
-        if self._used and self._quick_deaths <= 1:
+        if verdict != "failed":
             # A working connection broke (most often a restarted daemon): try
             # again at once; the message is still first in line.
-            if not self._quick_deaths:
+            if verdict == "working":
                 self._backoff.reset()
             return False
         # Nothing went out on it, or connections keep dying right after opening
@@ -318,7 +307,7 @@ class Delivery:
             self._buffer.remove(count)
         if self._counts_sent:
             self._counters.sent += count
-        self._used = True
+        self._link.used = True
         if self._troubled:
             self._recover()
 
@@ -330,7 +319,7 @@ class Delivery:
             # its outage ends after a quiet spell; a stream's at the first success.
             was_stalled = self._outage.stalled
             dropped = self._outage.ended(self._backoff.high if self.transport.datagram else 0.0)
-            if was_stalled and self._connected:
+            if was_stalled and self._link.up:
                 self._announce(dropped)
         self._troubled = self._outage.active
 
@@ -343,14 +332,12 @@ class Delivery:
             # the reconnect is for the next call, the message waits in order.
             self._gave_up = True
             return False
-        transport = self.transport
-        transport.deadline = self._deadline
+        self.transport.deadline = self._deadline
         try:
-            transport.open()
+            self._link.open()
         except BaseException as exc:
-            self._close_transport()
             self._gave_up = True
-            if not transport.is_failure(exc):
+            if not self.transport.is_failure(exc):
                 raise
             self._counters.errors += 1
             self._troubled = True
@@ -358,12 +345,6 @@ class Delivery:
             if not self._closed:
                 self._outage.failed(exc)
             return False
-        self._connected = True
-        self._used = False
-        self._connected_at = time.monotonic()
-        if self._ever_connected:
-            self._counters.reconnects += 1
-        self._ever_connected = True
         if self._outage.active:
             # Before the survivors: it speaks of older messages than theirs. The
             # outage itself ends at the first message that goes out: a peer that
@@ -377,14 +358,5 @@ class Delivery:
             self._buffer.prepend([self._notice(dropped)])
 
     def _disconnect(self) -> None:
-        if self._connected:
-            self._buffer.prepend(self.transport.take_unacknowledged())
-        self._connected = False
+        self._buffer.prepend(self._link.close())  # what was never acknowledged goes again, first
         self._fast = False
-        self._close_transport()
-
-    def _close_transport(self) -> None:
-        try:
-            self.transport.close()
-        except Exception:  # a user transport's close() must not break us
-            pass
