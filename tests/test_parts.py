@@ -475,3 +475,101 @@ def test_link_open_failure_closes_the_transport_and_raises() -> None:
     with pytest.raises(ConnectionRefusedError):
         link.open()
     assert not link.up and transport.closed == 1 and counters.reconnects == 0
+
+
+# -- StreamWriter: what an interrupted write leaves behind --------------------------------------------
+
+
+def stalled_writer(accept: int, first: BaseException = BlockingIOError()) -> tuple[Any, Any, Any]:
+    """A StreamWriter over a peer that takes `accept` octets, then says `first` (would
+    block) and never takes more: the wait raises TransportTimeout (a stall)."""
+    from loguru_syslog import TransportTimeout
+    from loguru_syslog._stream import StreamWriter
+
+    taken = bytearray()
+
+    def send(view: memoryview) -> int:
+        room = accept - len(taken)
+        if room <= 0:
+            raise first
+        taken.extend(view[:room])
+        return min(room, len(view))
+
+    def wait(deadline: float, writable: bool) -> None:
+        raise TransportTimeout("stalled")
+
+    return StreamWriter(), send, wait, taken
+
+
+def test_a_stalled_single_frame_keeps_its_rest_and_is_taken() -> None:
+    from loguru_syslog import TransportTimeout
+
+    writer, send, wait, taken = stalled_writer(3)
+    with pytest.raises(TransportTimeout):
+        writer.write(b"5 hello", send, wait, lambda: 1.0)
+    assert (bytes(taken), writer.rest, writer.taken, writer.whole, writer.broken) == (b"5 h", b"ello", True, 1, False)
+
+
+def test_a_stall_before_the_first_octet_takes_nothing() -> None:
+    from loguru_syslog import TransportTimeout
+
+    writer, send, wait, _ = stalled_writer(0)
+    with pytest.raises(TransportTimeout):
+        writer.write(b"5 hello", send, wait, lambda: 1.0)
+    assert (writer.rest, writer.taken, writer.whole) == (b"", False, 0)
+
+
+def test_a_stalled_batch_finishes_only_the_started_frame() -> None:
+    # Three frames; the peer took the first whole and two octets of the second: the
+    # second's rest goes first and it counts as gone out; the third stays with the caller.
+    from loguru_syslog import TransportTimeout
+
+    frames = [b"1 a", b"3 bcd", b"1 e"]
+    writer, send, wait, _ = stalled_writer(len(frames[0]) + 2)
+    with pytest.raises(TransportTimeout):
+        writer.write(b"".join(frames), send, wait, lambda: 1.0, frames)
+    assert (writer.rest, writer.whole, writer.taken) == (b"bcd", 2, False)
+
+
+def test_a_tls_write_that_openssl_began_is_finished_whole() -> None:
+    # SSLWantWriteError: OpenSSL holds the buffer, the retry must offer the same bytes.
+    import ssl
+
+    from loguru_syslog import TransportTimeout
+
+    frames = [b"1 a", b"1 b"]
+    writer, send, wait, _ = stalled_writer(0, ssl.SSLWantWriteError())
+    with pytest.raises(TransportTimeout):
+        writer.write(b"".join(frames), send, wait, lambda: 1.0, frames)
+    assert (writer.rest, writer.taken) == (b"1 a1 b", True)
+
+
+def test_an_interrupt_inside_send_breaks_the_stream_and_a_socket_error_too() -> None:
+    from loguru_syslog._stream import StreamWriter
+
+    def interrupted(view: memoryview) -> int:
+        raise KeyboardInterrupt  # as if it landed as send() returned: how much went out is unknown
+
+    writer = StreamWriter()
+    with pytest.raises(KeyboardInterrupt):
+        writer.write(b"5 hello", interrupted, lambda d, w: None, lambda: 1.0)
+    assert writer.broken and writer.rest == b"" and not writer.taken
+
+    def broken(view: memoryview) -> int:
+        raise BrokenPipeError(32, "EPIPE")
+
+    with pytest.raises(BrokenPipeError):
+        writer.write(b"5 hello", broken, lambda d, w: None, lambda: 1.0)
+    assert writer.broken and writer.rest == b""
+
+
+def test_an_interrupt_while_waiting_keeps_the_rest() -> None:
+    # The application's exception raised during the wait (select): the count is known.
+    writer, send, _, _ = stalled_writer(2)
+
+    def wait(deadline: float, writable: bool) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        writer.write(b"5 hello", send, wait, lambda: 1.0)
+    assert (writer.rest, writer.taken, writer.broken) == (b"hello", True, False)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from itertools import islice
-from typing import Iterable
+from itertools import islice, repeat
+from typing import Iterable, Sequence
 
 #: Messages handed to one `send_many` (stream transports write them in one call),
 #: and taken off the background queue at once.
@@ -32,11 +32,10 @@ class Buffer:
         self.nbytes += len(message)
         return self.trim()
 
-    def extend(self, messages: Iterable[bytes], trim: bool = True) -> int:
+    def extend(self, messages: Sequence[bytes], trim: bool = True) -> int:
         """Add messages, newest last; with `trim=False` the bound is applied later, by `trim()`."""
-        for message in messages:
-            self._items.append(message)
-            self.nbytes += len(message)
+        self._items.extend(messages)
+        self.nbytes += sum(map(len, messages))
         return self.trim() if trim else 0
 
     def prepend(self, messages: Iterable[bytes]) -> None:
@@ -51,8 +50,14 @@ class Buffer:
 
     def remove(self, count: int) -> None:
         """Remove the oldest `count` messages (they went out)."""
-        for _ in range(count):
-            self.nbytes -= len(self._items.popleft())
+        items = self._items
+        if count >= len(items):  # the common case: everything that waited went out
+            self.clear()
+            return
+        self.nbytes -= sum(map(len, islice(items, count)))
+        popleft = items.popleft
+        for _ in repeat(None, count):
+            popleft()
 
     def replace_head(self, message: bytes) -> None:
         self.nbytes += len(message) - len(self._items[0])

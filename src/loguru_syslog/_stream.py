@@ -73,6 +73,7 @@ class StreamWriter:
         view = memoryview(data)
         sent = 0
         until = 0.0
+        committed = False  # TLS said "want": OpenSSL holds this buffer, a retry must offer it again
         try:
             while sent < len(data):
                 try:
@@ -83,15 +84,22 @@ class StreamWriter:
                 except WOULD_BLOCK as exc:
                     self._unsure = False
                     writable = not isinstance(exc, ssl.SSLWantReadError)
+                    committed = committed or isinstance(exc, ssl.SSLError)
                 if not until:
                     until = deadline()
                 wait(until, writable)
         except BaseException as exc:
-            self.broken = self._settle(exc, data, sent, frames, continuing)
+            self.broken = self._settle(exc, data, sent, frames, continuing, committed)
             raise
 
-    def _settle(self, exc: BaseException, data: bytes, sent: int, frames: Sequence[bytes], continuing: bool) -> bool:
-        """What an interrupted write leaves: True when the stream must be dropped."""
+    def _settle(
+        self, exc: BaseException, data: bytes, sent: int, frames: Sequence[bytes], continuing: bool, committed: bool
+    ) -> bool:
+        """What an interrupted write leaves: True when the stream must be dropped.
+
+        `continuing`: `data` is an older frame's rest (no new frame has started).
+        `committed`: a TLS write that OpenSSL has begun: its retry must offer the
+        same bytes, and no fewer, so all of `data` from `sent` on goes first."""
         self.taken = False
         self.whole = 0
         if self._unsure:
@@ -103,18 +111,21 @@ class StreamWriter:
         if isinstance(exc, OSError) and not isinstance(exc, TransportTimeout):
             self.rest = b""
             return True  # the stream is broken: nothing more goes on it
-        if continuing:
-            self.rest = data[sent:]  # still an older frame's rest: the new frames have not started
+        frames = frames or (data,)
+        if continuing or committed:
+            self.rest = data[sent:]
+            self.taken = not continuing  # a TLS write begun: every frame of it is taken
             return False
         start = 0
-        for frame in frames or (data,):
+        for frame in frames:
             if start + len(frame) > sent:
                 break
             start += len(frame)
             self.whole += 1
         if sent > start:
-            # A frame has started: everything from there on is written first, as
-            # it is (a TLS retry must offer the same bytes), so all of it is taken.
-            self.rest = data[sent:]
-            self.taken = True
+            # The frame at `whole` has started: its rest goes first, and it counts as
+            # gone out; the frames after it have not started and stay with the caller.
+            self.rest = data[sent : start + len(frames[self.whole])]
+            self.whole += 1
+            self.taken = self.whole == len(frames)
         return False
