@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import pstats
 import socket
 import statistics
@@ -47,12 +48,9 @@ from rsyslog import Rsyslog, find_rsyslogd
 
 import loguru_syslog
 from loguru_syslog import MemoryTransport, SyslogSink, Transport
-from loguru_syslog._backoff import Backoff
-from loguru_syslog._buffer import Buffer
-from loguru_syslog._counters import Counters
+from loguru_syslog._core import Core
 from loguru_syslog._delivery import Delivery
 from loguru_syslog._format import Formatter
-from loguru_syslog._outage import Outage
 
 MESSAGE = "user 4242 logged in from 127.0.0.1 via password, session 7f3a9c"
 FORMAT = "{message}"
@@ -118,36 +116,13 @@ def null_sink(datagram: bool = True) -> SyslogSink:
 
 
 def formatter_of(sink: SyslogSink) -> Formatter:
-    """The sink's formatter, built again from `sink.config` the way SyslogSink builds it
-    (without structured data: the plain records timed here have no extras)."""
-    config = sink.config
-    return Formatter(
-        header=config.header,
-        facility=config.facility,
-        severities=config.severities,
-        hostname=config.hostname,
-        app_name=config.app_name,
-        msgid=config.msgid,
-        structured_data=None,
-        max_message_size=config.max_message_size,
-        keep_newlines=config.keep_newlines and config.transport.carries_newlines,
-        replacement=config.replacement,
-        bom=config.bom,
-        counters=Counters(),
-    )
+    """A formatter with the sink's settings, from the same core the sink is built on."""
+    return Core(sink.config).formatter
 
 
 def delivery_for(sink: SyslogSink, transport: Transport) -> Delivery:
-    """A Delivery over `transport` with the sink's settings, built the way SyslogSink builds it."""
-    config = sink.config
-    return Delivery(
-        transport,
-        counters=Counters(),
-        buffer=Buffer(config.buffer_size, config.buffer_bytes),
-        backoff=Backoff(config.backoff_min, config.backoff_max),
-        outage=Outage(config.address, f"up to {config.buffer_size} messages"),
-        recut=formatter_of(sink).recut,
-    )
+    """A Delivery over `transport` with the sink's settings, from the same core."""
+    return Core(dataclasses.replace(sink.config, transport=transport)).delivery
 
 
 def check_rebuilt_parts() -> None:

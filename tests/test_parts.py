@@ -480,18 +480,19 @@ def test_link_open_failure_closes_the_transport_and_raises() -> None:
 # -- StreamWriter: what an interrupted write leaves behind --------------------------------------------
 
 
-def stalled_writer(accept: int, first: BaseException = BlockingIOError()) -> tuple[Any, Any, Any]:
+def stalled_writer(accept: int, first: BaseException | None = None) -> tuple[Any, Any, Any, bytearray]:
     """A StreamWriter over a peer that takes `accept` octets, then says `first` (would
     block) and never takes more: the wait raises TransportTimeout (a stall)."""
     from loguru_syslog import TransportTimeout
     from loguru_syslog._stream import StreamWriter
 
     taken = bytearray()
+    refusal = first if first is not None else BlockingIOError()
 
     def send(view: memoryview) -> int:
         room = accept - len(taken)
         if room <= 0:
-            raise first
+            raise refusal
         taken.extend(view[:room])
         return min(room, len(view))
 

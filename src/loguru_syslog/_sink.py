@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from ._background import BackgroundWriter
-from ._backoff import Backoff
-from ._buffer import Buffer
 from ._config import AddressLike, SyslogConfig, closest, resolve
-from ._counters import Counters, SyslogStats
-from ._delivery import Delivery
+from ._core import Core
+from ._counters import SyslogStats
 from ._env import config_from_env
 from ._errors import SyslogConfigError
-from ._format import Formatter
 from ._options import OPTIONS, SinkOptions
-from ._outage import Outage
-from ._structured import StructuredData
 from ._transport import Transport
 
 if TYPE_CHECKING:
@@ -63,33 +56,8 @@ class SyslogSink:
             config = resolve(address, given)
         self.config = config
         self.transport = config.transport
-        self._counters = counters = Counters()
-        self._formatter = formatter = Formatter(
-            header=config.header,
-            facility=config.facility,
-            severities=config.severities,
-            hostname=config.hostname,
-            app_name=config.app_name,
-            msgid=config.msgid,
-            structured_data=_structured_data(config),
-            max_message_size=config.max_message_size,
-            keep_newlines=config.keep_newlines and config.transport.carries_newlines,
-            replacement=config.replacement,
-            bom=config.bom,
-            counters=counters,
-        )
-        self._delivery = Delivery(
-            config.transport,
-            counters=counters,
-            buffer=Buffer(config.buffer_size, config.buffer_bytes),
-            backoff=Backoff(config.backoff_min, config.backoff_max),
-            outage=Outage(config.address, f"up to {config.buffer_size} messages"),
-            recut=formatter.recut,
-            notice=self._dropped_notice,
-        )
-        self._writer = BackgroundWriter(self._delivery, config.queue_size, counters) if config.background else None
-        self._format = formatter.format
-        self._deliver: Callable[[bytes], None] = self._started_deliver()
+        self._core = Core(config)
+        self._format = self._core.formatter.format
 
     @classmethod
     def from_env(
@@ -111,12 +79,12 @@ class SyslogSink:
         except Exception:
             # Not a loguru message (a direct call), or a record we did not foresee:
             # the text still goes out, at info severity.
-            self._counters.errors += 1
+            self._core.counters.errors += 1
             try:
-                data = self._formatter.format_text(_text_of(message), self.severity_for("INFO", 20))
+                data = self._core.formatter.format_text(_text_of(message), self.severity_for("INFO", 20))
             except Exception:  # our own bug: better a count than an exception in the app
                 return
-        self._deliver(data)
+        self._core.deliver(data)
 
     __call__ = write
 
@@ -126,12 +94,7 @@ class SyslogSink:
         Bounded and final: afterwards no thread of the sink runs and nothing is
         sent; added to loguru again, the sink starts anew.
         """
-        deadline = time.monotonic() + self.config.stop_timeout
-        self._delivery.finish_by(deadline)
-        if self._writer is not None:
-            self._writer.stop(deadline)
-        self._delivery.close(deadline)
-        self._deliver = self._restart
+        self._core.stop()
 
     # -- the rest of the public surface ---------------------------------------------------
 
@@ -155,8 +118,7 @@ class SyslogSink:
     @property
     def stats(self) -> SyslogStats:
         """A snapshot of the counters: what was sent, dropped, truncated, retried."""
-        writer = self._writer
-        return self._counters.snapshot(self._delivery.buffered, writer.queued if writer else 0)
+        return self._core.stats()
 
     def __repr__(self) -> str:
         return f"SyslogSink({self.address!r}, header={self.header!r})"
@@ -165,29 +127,6 @@ class SyslogSink:
         """Pickled (spawn, forkserver): the child rebuilds the sink from its configuration
         and opens its own connection."""
         return (_rebuild, (type(self), self.config.rebuild_inputs()))
-
-    # -- internals --------------------------------------------------------------------------
-
-    def _started_deliver(self) -> Callable[[bytes], None]:
-        return self._writer.put if self._writer is not None else self._delivery.send
-
-    def _restart(self, data: bytes) -> None:
-        """The first message after stop(): the sink was added again; start anew."""
-        self._delivery.reopen()
-        self._deliver = self._started_deliver()
-        self._deliver(data)
-
-    def _dropped_notice(self, count: int) -> bytes:
-        return self._formatter.format_text(
-            f"loguru-syslog: {count} messages were dropped while {self.address} was unreachable", _WARNING
-        )
-
-
-def _structured_data(config: SyslogConfig) -> StructuredData | None:
-    option = config.structured_data
-    if config.header != "rfc5424" or option is False:
-        return None
-    return StructuredData(config.sd_id, None if option is True else option, config.replacement)
 
 
 def _text_of(message: object) -> str:

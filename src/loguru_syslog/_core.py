@@ -1,0 +1,94 @@
+"""The core that every front shares: from a resolved config, the formatter, the delivery
+and (with background=True) the writer, all counting into one Counters.
+
+`SyslogSink` (loguru) is a thin front over it; the stdlib `logging` handler of the
+next release is another. A front only turns its record into bytes with `formatter`
+and hands them to `deliver`.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from ._background import BackgroundWriter
+from ._backoff import Backoff
+from ._buffer import Buffer
+from ._config import SyslogConfig
+from ._counters import Counters, SyslogStats
+from ._delivery import Delivery
+from ._format import Formatter
+from ._outage import Outage
+from ._structured import StructuredData
+
+_WARNING = 4
+
+
+class Core:
+    """Formatter, delivery and writer of one sink, built once from its config."""
+
+    def __init__(self, config: SyslogConfig) -> None:
+        self.config = config
+        self.counters = counters = Counters()
+        self.formatter = formatter = Formatter(
+            header=config.header,
+            facility=config.facility,
+            severities=config.severities,
+            hostname=config.hostname,
+            app_name=config.app_name,
+            msgid=config.msgid,
+            structured_data=structured_data(config),
+            max_message_size=config.max_message_size,
+            keep_newlines=config.keep_newlines and config.transport.carries_newlines,
+            replacement=config.replacement,
+            bom=config.bom,
+            counters=counters,
+        )
+        self.delivery = Delivery(
+            config.transport,
+            counters=counters,
+            buffer=Buffer(config.buffer_size, config.buffer_bytes),
+            backoff=Backoff(config.backoff_min, config.backoff_max),
+            outage=Outage(config.address, f"up to {config.buffer_size} messages"),
+            recut=formatter.recut,
+            notice=self._dropped_notice,
+        )
+        self.writer = BackgroundWriter(self.delivery, config.queue_size, counters) if config.background else None
+        #: Hands one formatted message on: to the writer's queue, or to the delivery.
+        self.deliver: Callable[[bytes], None] = self._started()
+
+    def stop(self) -> None:
+        """Deliver what is queued or buffered, within stop_timeout, then close (bounded
+        and final); the next `deliver` starts anew."""
+        deadline = time.monotonic() + self.config.stop_timeout
+        self.delivery.finish_by(deadline)
+        if self.writer is not None:
+            self.writer.stop(deadline)
+        self.delivery.close(deadline)
+        self.deliver = self._restart
+
+    def stats(self) -> SyslogStats:
+        writer = self.writer
+        return self.counters.snapshot(self.delivery.buffered, writer.queued if writer else 0)
+
+    def _started(self) -> Callable[[bytes], None]:
+        return self.writer.put if self.writer is not None else self.delivery.send
+
+    def _restart(self, data: bytes) -> None:
+        """The first message after stop(): the front was started again."""
+        self.delivery.reopen()
+        self.deliver = self._started()
+        self.deliver(data)
+
+    def _dropped_notice(self, count: int) -> bytes:
+        return self.formatter.format_text(
+            f"loguru-syslog: {count} messages were dropped while {self.config.address} was unreachable", _WARNING
+        )
+
+
+def structured_data(config: SyslogConfig) -> StructuredData | None:
+    """The extras' SD element for this config (rfc5424 only), or None."""
+    option = config.structured_data
+    if config.header != "rfc5424" or option is False:
+        return None
+    return StructuredData(config.sd_id, None if option is True else option, config.replacement)
