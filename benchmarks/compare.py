@@ -31,12 +31,13 @@ import os
 import socket
 import ssl
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
+
+from run import source_version
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -90,18 +91,8 @@ def describe(tree: Path) -> str:
     for path in sorted((tree / "src").rglob("*.py")):
         digest.update(str(path.relative_to(tree)).encode() + b"\0" + path.read_bytes())
     code = f"src sha256 {digest.hexdigest()[:12]}"
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(tree), "status", "--porcelain", "--", "src"], capture_output=True, text=True, timeout=10
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return code
-    if not commit:
-        return f"not a git tree, {code}"
-    return f"{commit}{' + uncommitted changes in src/' if dirty else ''}, {code}"
+    version = source_version(tree)
+    return f"not a git tree, {code}" if version == "unknown" else f"{version}, {code}"
 
 
 def make_runs(bench: Any, packages: dict[str, ModuleType]) -> dict[tuple[str, str], Callable[[Any, int], Any]]:

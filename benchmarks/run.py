@@ -171,21 +171,21 @@ def _meta(args: argparse.Namespace) -> dict[str, Any]:
         "loadavg_at_start": load,
         "loguru": version("loguru"),
         "loguru_syslog": version("loguru-syslog"),
-        "source": _source_version(),
+        "source": source_version(ROOT),
         "count": args.count,
         "repeat": args.repeat,
         "memory_count": args.memory_count,
     }
 
 
-def _source_version() -> str:
-    """The commit measured, and whether src/ had uncommitted changes (the code moves fast)."""
+def source_version(tree: Path) -> str:
+    """The commit of `tree`, and whether its src/ had uncommitted changes (the code moves fast)."""
     try:
         commit = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+            ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"], capture_output=True, text=True, timeout=10
+            ["git", "-C", str(tree), "status", "--porcelain", "--", "src"], capture_output=True, text=True, timeout=10
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
