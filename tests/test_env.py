@@ -37,7 +37,9 @@ TEXTUAL = {name for name, option in OPTIONS.items() if option.textual}
 
 
 def url_for(name: str) -> str:
-    """An address every option applies to: TLS for tls_*, TCP (framing applies) otherwise."""
+    """An address every option applies to: TLS for tls_*, RELP for relp_*, TCP (framing applies) otherwise."""
+    if name.startswith("relp_"):
+        return "relp://127.0.0.1:2514"
     return "tls://localhost:6514" if name.startswith("tls_") else "tcp://127.0.0.1:1514"
 
 
@@ -70,6 +72,7 @@ def samples(certs: Any) -> dict[str, tuple[str, Any]]:
         "tls_key_file": (str(certs.client_key_file), str(certs.client_key_file)),
         "tls_verify": ("off", False),
         "tls_server_name": ("logs.internal", "logs.internal"),
+        "relp_window": ("64", 64),
     }
 
 
@@ -228,6 +231,7 @@ INVALID: dict[str, list[str]] = {
     "tls_ca_file": ["/nonexistent/ca.pem"],
     "tls_cert_file": ["/nonexistent/cert.pem"],
     "tls_verify": ["perhaps"],
+    "relp_window": ["0", "many", "100001"],
 }
 FREE_TEXT = {"app_name", "hostname", "msgid", "tls_server_name"}
 # tls_key_file: a missing file is caught like the others, but only with a certificate (below).
@@ -540,6 +544,7 @@ def test_known_and_foreign_variables_do_not_warn(tls_certs: Any) -> None:
     env = {name: text for name, (text, _) in ((f"SYSLOG_{n.upper()}", v) for n, v in samples(tls_certs).items())}
     env.update({"SYSLOG_URL": "tls://localhost", "PATH": "/bin", "SYSLOGD_OPTS": "-n", "MY_SYSLOG_X": "1"})
     env["SYSLOG_FRAMING"] = "octet-counting"
+    del env["SYSLOG_RELP_WINDOW"]  # RELP only: an error (not a warning) for tls://, tested apart
     # No warning but the one tls_verify=off (a sample) must give: from_env() checks both.
     assert from_env(env).config.tls_verify is False
 

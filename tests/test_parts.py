@@ -413,6 +413,8 @@ def test_counters_reset_and_only_known_counts() -> None:
         "sanitized",
         "buffered",
         "queued",
+        "resent",
+        "rejected",
     ]
 
 

@@ -127,6 +127,7 @@ def test_unix_datagram_url_really_sends(tmp_path: Path, fresh_logger: Any) -> No
 
 #: A valid non-default value of every option, as URL query text, and the value it parses to.
 QUERY_SAMPLES: dict[str, tuple[str, Any]] = {
+    "relp_window": ("16", 16),
     "facility": ("local5", 21),
     "header": ("rfc3164", "rfc3164"),
     "app_name": ("api+v2", "api v2"),
@@ -166,7 +167,7 @@ def test_query_parameters_are_exactly_the_textual_options() -> None:
 @pytest.mark.parametrize("name", sorted(QUERY_SAMPLES))
 def test_every_option_as_a_query_parameter(name: str) -> None:
     text, expected = QUERY_SAMPLES[name]
-    scheme = "tls" if name.startswith("tls_") else "tcp"
+    scheme = "tls" if name.startswith("tls_") else "relp" if name.startswith("relp_") else "tcp"
     url = f"{scheme}://logs:1514?{name}={text}"
     if name == "tls_verify":  # off: the sink must say, once, that anyone on the path can read the logs
         with pytest.warns(SyslogConfigWarning, match="tls_verify is off") as caught:

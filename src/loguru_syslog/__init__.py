@@ -17,6 +17,7 @@ from ._counters import SyslogStats
 from ._errors import SyslogConfigError, SyslogConfigWarning
 from ._framing import Framer, LineFeed, OctetCounting, lf, octet_counting
 from ._memory import MemoryTransport
+from ._relp import RELPTransport
 from ._sink import SyslogSink
 from ._socket_transport import SocketTransport
 from ._sockets import Aborter, connect, connect_socket
@@ -36,6 +37,7 @@ __all__ = [
     "MemoryTransport",
     "OctetCounting",
     "PartialSendError",
+    "RELPTransport",
     "SocketTransport",
     "StdioTransport",
     "SyslogConfig",

@@ -14,7 +14,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from ._errors import SyslogConfigError
 
 #: The ports of the network schemes (the transports' defaults too).
-DEFAULT_PORTS = {"udp": 514, "tcp": 514, "tls": 6514}
+DEFAULT_PORTS = {"udp": 514, "tcp": 514, "tls": 6514, "relp": 2514, "relp+tls": 2514}
+#: The schemes whose transport speaks TLS (the tls_* options apply).
+TLS_SCHEMES = ("tls", "relp+tls")
+#: The schemes of RELP (relp_window applies).
+RELP_SCHEMES = ("relp", "relp+tls")
 #: The process's own streams, as addresses.
 STREAMS = ("stdout", "stderr")
 #: Where syslog daemons listen, in the order the sink looks for them.
@@ -22,9 +26,10 @@ LOCAL_SOCKET_PATHS = ("/dev/log", "/var/run/syslog", "/var/run/log")
 #: Unix socket schemes and the socket kind each asks for.
 UNIX_KINDS = {"unix": "auto", "unixgram": "dgram", "unixstream": "stream"}
 _ALIASES = {"tcp+tls": "tls"}
-SCHEMES = ("udp", "tcp", "tls", "tcp+tls", *UNIX_KINDS, *STREAMS)
+SCHEMES = ("udp", "tcp", "tls", "tcp+tls", "relp", "relp+tls", *UNIX_KINDS, *STREAMS)
 _ACCEPTED = (
-    "a URL such as udp://host:514, tcp://host:514, tls://host:6514, unix:///dev/log, "
+    "a URL such as udp://host:514, tcp://host:514, tls://host:6514, relp://host:2514, "
+    "relp+tls://host:2514, unix:///dev/log, "
     "unixgram:///path, unixstream:///path, stdout or stderr; a (host, port) tuple; a Transport; or None"
 )
 

@@ -16,10 +16,11 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Tuple, Union
 
-from ._address import STREAMS, UNIX_KINDS, Address, find_local_socket, parse_url
+from ._address import RELP_SCHEMES, STREAMS, TLS_SCHEMES, UNIX_KINDS, Address, find_local_socket, parse_url
 from ._errors import SyslogConfigError
 from ._format import default_app_name
 from ._options import OPTIONS
+from ._relp import RELPTransport
 from ._severity import SeverityTable
 from ._stdio import StdioTransport
 from ._tcp import TCPTransport
@@ -74,6 +75,7 @@ class SyslogConfig:
     tls_key_file: str | None
     tls_verify: bool
     tls_server_name: str | None
+    relp_window: int
     #: The transport built from the address (or the one given).
     transport: Transport = field(compare=False, repr=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -251,6 +253,16 @@ def build_transport(address: Address, values: Mapping[str, Any]) -> Transport:
         return UDPTransport(address.host, address.port, timeout=timeout)
     if address.scheme == "tcp":
         return TCPTransport(address.host, address.port, framing=framing, timeout=timeout)
+    if address.scheme in RELP_SCHEMES:
+        tls = address.scheme in TLS_SCHEMES
+        return RELPTransport(
+            address.host,
+            address.port,
+            window=values["relp_window"],
+            timeout=timeout,
+            context=tls_context(values) if tls else None,
+            server_name=values["tls_server_name"] if tls else None,
+        )
     return TLSTransport(
         address.host,
         address.port,
@@ -286,10 +298,12 @@ def _check_applicable(
             if name in set_here:
                 raise SyslogConfigError(name, values[name], "configure it on the Transport instance you passed")
         return
-    if parsed.scheme != "tls":
+    if parsed.scheme not in TLS_SCHEMES:
         for name in _TLS_OPTIONS:
             if name in set_here:
-                raise SyslogConfigError(name, values[name], "only for tls:// addresses")
+                raise SyslogConfigError(name, values[name], "only for tls:// and relp+tls:// addresses")
+    if parsed.scheme not in RELP_SCHEMES and "relp_window" in set_here:
+        raise SyslogConfigError("relp_window", values["relp_window"], "only for relp:// and relp+tls:// addresses")
     # Known before connecting: UDP and unixgram:// are datagrams; unix:// may become a stream.
-    if "framing" in set_here and (transport.datagram or parsed.scheme in STREAMS):
+    if "framing" in set_here and (transport.datagram or parsed.scheme in (*STREAMS, *RELP_SCHEMES)):
         raise SyslogConfigError("framing", values["framing"], "only for stream transports (tcp, tls, unix streams)")

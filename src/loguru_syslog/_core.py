@@ -68,8 +68,10 @@ class Core:
         self.deliver = self._restart
 
     def stats(self) -> SyslogStats:
-        writer = self.writer
-        return self.counters.snapshot(self.delivery.buffered, writer.queued if writer else 0)
+        writer, transport = self.writer, self.config.transport
+        return self.counters.snapshot(
+            self.delivery.buffered, writer.queued if writer else 0, transport.acknowledged, transport.rejected
+        )
 
     def _started(self) -> Callable[[bytes], None]:
         return self.writer.put if self.writer is not None else self.delivery.send

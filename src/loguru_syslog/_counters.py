@@ -26,20 +26,29 @@ class SyslogStats:
     """Waiting for the peer to come back (or to read again), now."""
     queued: int
     """Waiting in the background queue, now."""
+    resent: int = 0
+    """Sent again on a new connection because the old one ended before the receiver
+    acknowledged them (RELP; 0 for transports without acknowledgements)."""
+    rejected: int = 0
+    """Refused by the receiver (a RELP `500`): counted, reported once, not sent again."""
 
 
 class Counters:
     """The running counts of one sink: the formatter, the delivery and the background
     writer add to the same object, so a snapshot needs no arithmetic."""
 
-    __slots__ = ("dropped", "errors", "reconnects", "sanitized", "sent", "truncated")
+    __slots__ = ("dropped", "errors", "reconnects", "resent", "sanitized", "sent", "truncated")
 
     def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
         self.sent = self.dropped = self.truncated = self.reconnects = self.errors = self.sanitized = 0
+        self.resent = 0
 
-    def snapshot(self, buffered: int, queued: int) -> SyslogStats:
+    def snapshot(self, buffered: int, queued: int, acknowledged: int = 0, rejected: int = 0) -> SyslogStats:
+        """The counts; `acknowledged` and `rejected` come from an acknowledging transport
+        (its acknowledgements are what counts as sent)."""
         counts = {name: getattr(self, name) for name in self.__slots__}
-        return SyslogStats(buffered=buffered, queued=queued, **counts)
+        counts["sent"] += acknowledged
+        return SyslogStats(buffered=buffered, queued=queued, rejected=rejected, **counts)

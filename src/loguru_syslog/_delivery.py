@@ -167,6 +167,10 @@ class Delivery:
                     self._pump()
                     if len(self._buffer) == before:
                         break
+            if self._link.up and not self._closed:
+                self._settle_acks(deadline)
+            self._closed = True
+            self._disconnect(resend=False)  # what was never acknowledged is left over too
             left = self._buffer.clear()
             if left:
                 self._counters.dropped += left
@@ -174,8 +178,6 @@ class Delivery:
                     f"{left} messages for {self._outage.name} were dropped at stop(): "
                     "they could not be delivered in time"
                 )
-            self._closed = True
-            self._disconnect()
         finally:
             self._end()
             self._lock.release()
@@ -357,6 +359,19 @@ class Delivery:
         if dropped and self._notice is not None:
             self._buffer.prepend([self._notice(dropped)])
 
-    def _disconnect(self) -> None:
-        self._buffer.prepend(self._link.close())  # what was never acknowledged goes again, first
+    def _disconnect(self, resend: bool = True) -> None:
+        unacknowledged = self._link.close()
+        if unacknowledged:  # what was never acknowledged goes again, first
+            self._buffer.prepend(unacknowledged)
+            if resend:
+                self._counters.resent += len(unacknowledged)
         self._fast = False
+
+    def _settle_acks(self, deadline: float) -> None:
+        """At stop(): wait, until `deadline`, for the receiver's acknowledgements."""
+        self.transport.deadline = deadline
+        try:
+            self.transport.settle()
+        except BaseException as exc:
+            if self._foreign(exc):
+                raise

@@ -82,6 +82,10 @@ def _positive_count(value: object, name: str) -> int:
     return parse_int(value, name, 1, 10**9, "a whole number >= 1")
 
 
+def _relp_window(value: object, name: str) -> int:
+    return parse_int(value, name, 1, 100_000, "a whole number of messages from 1 to 100000")
+
+
 def _octets(value: object, name: str) -> int:
     return parse_int(value, name, 0, 1 << 40, "octets, a whole number >= 0")
 
@@ -166,6 +170,7 @@ class SinkOptions(TypedDict, total=False):
     tls_key_file: str | None
     tls_verify: bool | str | None
     tls_server_name: str | None
+    relp_window: int | str | None
 
 
 @dataclass(frozen=True)
@@ -212,5 +217,6 @@ OPTIONS: dict[str, Option] = {
         Option("tls_key_file", _text, None, "client key (PEM), if not in tls_cert_file"),
         Option("tls_verify", parse_bool, True, "verify the server certificate and name"),
         Option("tls_server_name", _text, None, "name to verify and send as SNI (default: the host)"),
+        Option("relp_window", _relp_window, 128, "RELP messages that may wait for their acknowledgement"),
     )
 }

@@ -101,7 +101,7 @@ class SocketTransport(Transport):
                 wait(sock, self.deadline_after_timeout(), self.aborter)
                 sock.send(message)
             return
-        self._stream(sock, frame(message), ())
+        self.write_stream(sock, frame(message), ())
 
     def send_many(self, messages: Sequence[bytes]) -> None:
         framer = self.framer
@@ -110,7 +110,7 @@ class SocketTransport(Transport):
             return
         frames = [framer(message) for message in messages]
         try:
-            self._stream(self._connected(), b"".join(frames), frames)
+            self.write_stream(self.current_socket(), b"".join(frames), frames)
         except BaseException as exc:
             if self._writer.whole:
                 raise PartialSendError(self._writer.whole, exc) from exc
@@ -131,29 +131,39 @@ class SocketTransport(Transport):
         self.aborter.discard()
         SocketTransport.close(self)
 
-    def _connected(self) -> socket.socket:
+    def current_socket(self) -> socket.socket:
         sock = self._sock
         if sock is None:
             raise ConnectionError(errno.ENOTCONN, "not connected")
         return sock
 
-    def _stream(self, sock: socket.socket, data: bytes, frames: Sequence[bytes]) -> None:
+    def write_stream(self, sock: socket.socket, data: bytes, frames: Sequence[bytes]) -> None:
         """Finish a started frame, check the peer is there, then write `data` whole."""
         writer = self._writer
         writer.taken = False
         try:
             if writer.rest:
                 writer.finish_rest(self._sock_send, self._wait_fn, self._deadline_fn)
-            elif peer_closed(sock):
-                raise ConnectionResetError(errno.ECONNRESET, "the peer closed the connection")
+            else:
+                self.check_peer(sock)
             writer.write(data, self._sock_send, self._wait_fn, self._deadline_fn, frames)
         except BaseException:
             if writer.broken:
                 SocketTransport.close(self)  # no TLS close_notify after half a record
             raise
 
+    def check_peer(self, sock: socket.socket) -> None:
+        """Before a new frame: raise if the peer has gone (FIN or RST), without blocking.
+
+        After a daemon restart the first send on the old connection "succeeds" and
+        is silently lost; only the next one fails. Looking first loses nothing.
+        A transport whose peer talks back (RELP) reads what it says here instead.
+        """
+        if peer_closed(sock):
+            raise ConnectionResetError(errno.ECONNRESET, "the peer closed the connection")
+
     def _wait(self, deadline: float, writable: bool) -> None:
-        wait(self._connected(), deadline, self.aborter, writable)
+        wait(self.current_socket(), deadline, self.aborter, writable)
 
 
 def _not_connected(data: memoryview) -> int:

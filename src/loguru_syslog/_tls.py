@@ -11,7 +11,7 @@ import ssl
 from ._address import DEFAULT_PORTS
 from ._errors import SyslogConfigError, warn_config
 from ._options import DEFAULT_TIMEOUT
-from ._sockets import connect, handshake
+from ._sockets import Aborter, connect, handshake
 from ._tcp import TCPTransport
 
 #: How long open() waits, at most, for a TLS 1.3 server's verdict on our certificate.
@@ -82,23 +82,7 @@ class TLSTransport(TCPTransport):
     def dial(self) -> socket.socket:
         deadline = self.deadline_after_timeout()
         raw = connect(self.host, self.port, socket.SOCK_STREAM, deadline, self.aborter)
-        try:
-            sock = self.context.wrap_socket(
-                raw,
-                server_hostname=self.server_name if self.context.check_hostname or self.server_name else None,
-                do_handshake_on_connect=False,
-            )
-        except BaseException:
-            raw.close()
-            raise
-        try:
-            handshake(sock, deadline, self.aborter)
-            if sock.version() == "TLSv1.3":
-                _await_verdict(sock, min(self.timeout, VERDICT_WAIT))
-        except BaseException:
-            sock.close()
-            raise
-        return sock
+        return wrap(raw, self.context, self.server_name, deadline, self.aborter, self.timeout)
 
     def close(self) -> None:
         sock = self._sock
@@ -110,6 +94,30 @@ class TLSTransport(TCPTransport):
             except (OSError, ValueError):
                 pass
         super().close()
+
+
+def wrap(
+    raw: socket.socket, context: ssl.SSLContext, server_name: str, deadline: float, aborter: Aborter, timeout: float
+) -> ssl.SSLSocket:
+    """TLS over a connected socket: the handshake bounded by `deadline`, and with TLS 1.3
+    a short wait for the server's verdict on our certificate. Closes `raw` on failure."""
+    try:
+        sock = context.wrap_socket(
+            raw,
+            server_hostname=server_name if context.check_hostname or server_name else None,
+            do_handshake_on_connect=False,
+        )
+    except BaseException:
+        raw.close()
+        raise
+    try:
+        handshake(sock, deadline, aborter)
+        if sock.version() == "TLSv1.3":
+            _await_verdict(sock, min(timeout, VERDICT_WAIT))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _await_verdict(sock: ssl.SSLSocket, wait: float) -> None:

@@ -93,6 +93,8 @@ class Transport:
     acknowledges: bool = False
     #: Messages acknowledged by the receiver so far (acknowledging transports).
     acknowledged: int = 0
+    #: Messages the receiver refused (acknowledging transports): counted, not sent again.
+    rejected: int = 0
 
     def open(self) -> None:
         """Connect. Called before the first send and again after a failure."""
@@ -114,6 +116,10 @@ class Transport:
                 if index == 0:
                     raise
                 raise PartialSendError(index, exc) from exc
+
+    def settle(self) -> None:
+        """At stop(), before close(): wait (until `deadline`) for the receiver to
+        acknowledge what was sent (acknowledging transports); others do nothing."""
 
     def close(self) -> None:
         """Release the connection. Must not raise; `open()` may follow."""
