@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the real syslog daemons the integration tests talk to, on Debian 12, as root.
 #
-# - rsyslog (+ gnutls/openssl stream drivers) from apt, the normal way.
+# - rsyslog (+ gnutls/openssl stream drivers, + imrelp for RELP) from apt, the normal way.
 # - syslog-ng: the syslog-ng-core package conflicts with rsyslog (both provide
 #   system-log-daemon), so installing it would remove rsyslog. Instead its .deb is
 #   unpacked with `dpkg -x` into a private prefix and only its shared libraries are
@@ -15,7 +15,7 @@ export DEBIAN_FRONTEND=noninteractive
 APT_INSTALL=(apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0)
 # Shared libraries of syslog-ng-core 3.38 on bookworm (verified below with ldd).
 NG_LIBS=(libivykis0 libnet1 libpcre3 libwrap0 libcap2 libglib2.0-0 libjson-c5)
-RSYSLOG_PKGS=(rsyslog rsyslog-gnutls rsyslog-openssl)
+RSYSLOG_PKGS=(rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp)
 
 log() { printf 'install-daemons: %s\n' "$*"; }
 
@@ -60,6 +60,9 @@ apt_install() {
 # --- rsyslog --------------------------------------------------------------------------
 apt_install "${RSYSLOG_PKGS[@]}"
 command -v rsyslogd >/dev/null || { log "rsyslogd not on PATH after install" >&2; exit 1; }
+# imrelp (package rsyslog-relp) is a module of rsyslogd: its file must be there.
+imrelp_so=$(dpkg -L rsyslog-relp | grep '/imrelp\.so$' || true)
+[ -n "$imrelp_so" ] && [ -f "$imrelp_so" ] || { log "imrelp.so missing after installing rsyslog-relp" >&2; exit 1; }
 
 # --- syslog-ng into a private prefix ----------------------------------------------------
 NG_BIN="$PREFIX/usr/sbin/syslog-ng"

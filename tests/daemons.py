@@ -24,9 +24,28 @@ tcp            imtcp, auto-detects octet-count / LF     NotImplementedError (no 
 tcp-octet      alias of tcp                             syslog(transport(tcp)), octets only
 tcp-lf         alias of tcp                             network(transport(tcp)), LF only
 tls            imtcp + ossl driver, octet-counted       syslog(transport(tls)), octets only
+relp           imrelp (RELP, acked)                     NotImplementedError (no RELP)
+relp-tls       imrelp with tls="on"                     NotImplementedError (no RELP)
 unix-dgram     imuxsock (stock /dev/log parsing)        unix-dgram() (stock /dev/log parsing)
 unix-stream    NotImplementedError (imuxsock: dgram)    unix-stream() (stock parsing)
 =============  =======================================  ===================================
+
+RELP inputs (rsyslog only, the ``imrelp`` module of the package ``rsyslog-relp``) take
+``maxDataSize`` from the daemon's ``max_message_size`` and ``oversize_mode=`` (``"truncate"``,
+imrelp's default, ``"abort"`` or ``"accept"``). Their ruleset runs in the input's own thread
+(``queue.type="Direct"``) and the shared file action flushes at the end of each transaction
+(``flushOnTXEnd="on" asyncWriting="off"``): when imrelp acks a message, its JSON line is in
+the file, so a SIGKILL loses nothing that was acked. ``relp-tls`` takes the TLS options of
+``tls`` (``cert_file``/``key_file``, optional ``ca_file``, ``require_client_cert``) and
+``permitted_peers``: with ``require_client_cert`` the client certificate must chain to
+``ca_file`` and carry one of these names (imrelp ``tls.authMode="name"``; default the name of
+the ``tls_certs`` client certificate, :data:`CLIENT_CERT_NAME`). Measured with librelp 1.11:
+``certvalid`` is unusable (openssl refuses every chain, gnutls accepts a foreign CA's
+certificate) and a ``permittedPeer`` of ``"*"`` matches nothing, hence names. TLS uses
+librelp's openssl backend (``tls.tlslib="openssl"``), TLS 1.3; that backend keeps one
+certificate store for all listeners of a process (the first listener's CA wins), so the
+relp-tls inputs of one rsyslog must use the same cert, key and CA files (start() refuses
+others).
 
 Network inputs listen on ``host`` (default ``127.0.0.1``; ``"::1"`` for IPv6 on udp and the
 TCP kinds) on a free port, or on ``port=`` when given. ``protocol=`` picks how network
@@ -98,10 +117,16 @@ Message = Dict[str, Any]
 SYSLOG_NG_PREFIX_ENV = "LOGURU_SYSLOG_NG_PREFIX"
 DEFAULT_SYSLOG_NG_PREFIX = "/opt/loguru-syslog/syslog-ng"
 INSTALL_HINT = "install it with: sudo bash .ci/install-daemons.sh"
+#: The subject name of the ``tls_certs`` client certificate (RELP inputs permit it by default).
+CLIENT_CERT_NAME = "client.example"
 
-NETWORK_KINDS = frozenset({"udp", "tcp", "tcp-octet", "tcp-lf", "tls"})
+RELP_KINDS = frozenset({"relp", "relp-tls"})
+TLS_KINDS = frozenset({"tls", "relp-tls"})
+NETWORK_KINDS = frozenset({"udp", "tcp", "tcp-octet", "tcp-lf", "tls"}) | RELP_KINDS
 UNIX_KINDS = frozenset({"unix-dgram", "unix-stream"})
 PROTOCOLS = ("auto", "rfc5424", "rfc3164")
+#: imrelp's oversizeMode values (what it does with a frame over maxDataSize).
+OVERSIZE_MODES = ("truncate", "abort", "accept")
 # A sun_path holds 108 bytes including the NUL.
 MAX_UNIX_PATH = 107
 # How long a polling loop sleeps between looks.
@@ -133,6 +158,7 @@ class TlsOptions:
     key_file: Path
     ca_file: Path | None
     require_client_cert: bool
+    permitted_peers: tuple[str, ...] = (CLIENT_CERT_NAME,)  # relp-tls with require_client_cert
 
 
 @dataclasses.dataclass
@@ -147,6 +173,7 @@ class Input:
     path: Path | None = None
     protocol: str = "auto"
     tls: TlsOptions | None = None
+    oversize_mode: str | None = None  # RELP kinds only; None: imrelp's default (truncate)
 
     @property
     def is_network(self) -> bool:
@@ -155,6 +182,10 @@ class Input:
     @property
     def is_udp(self) -> bool:
         return self.kind == "udp"
+
+    @property
+    def is_relp(self) -> bool:
+        return self.kind in RELP_KINDS
 
 
 # --------------------------------------------------------------------------------------
@@ -378,6 +409,8 @@ class SyslogDaemon(abc.ABC):
         key_file: Path | str | None = None,
         ca_file: Path | str | None = None,
         require_client_cert: bool = False,
+        oversize_mode: str | None = None,
+        permitted_peers: tuple[str, ...] | list[str] | None = None,
     ) -> Input:
         """Declare a listener; it takes effect at the next start()/restart().
 
@@ -386,6 +419,9 @@ class SyslogDaemon(abc.ABC):
         ``protocol``: ``auto``/``rfc5424``/``rfc3164``, network kinds only. TLS:
         ``cert_file``/``key_file`` (server, required), ``ca_file`` (to verify clients),
         ``require_client_cert`` (reject clients without a certificate signed by ca_file).
+        ``oversize_mode``: RELP kinds only, imrelp's ``oversizeMode`` (see OVERSIZE_MODES).
+        ``permitted_peers``: relp-tls with ``require_client_cert`` only, the client
+        certificate names imrelp accepts (default ``(CLIENT_CERT_NAME,)``).
         """
         if not re.fullmatch(r"[A-Za-z0-9_]+", name):
             raise ValueError(f"input name must be [A-Za-z0-9_]+: {name!r}")
@@ -396,13 +432,26 @@ class SyslogDaemon(abc.ABC):
             raise ValueError(f"protocol must be one of {PROTOCOLS}: {protocol!r}")
         if kind in UNIX_KINDS and protocol != "auto":
             raise ValueError("unix socket inputs always use the stock local-socket parser")
+        if oversize_mode is not None:
+            if kind not in RELP_KINDS:
+                raise ValueError(f"oversize_mode is for RELP inputs only, not {kind!r}")
+            if oversize_mode not in OVERSIZE_MODES:
+                raise ValueError(f"oversize_mode must be one of {OVERSIZE_MODES}: {oversize_mode!r}")
         inp = Input(name, kind, host=host, port=port, fixed_port=port != 0, protocol=protocol)
+        inp.oversize_mode = oversize_mode
         if kind in UNIX_KINDS:
             inp.path = self.sockdir / f"{name}.sock"
             if len(str(inp.path)) > MAX_UNIX_PATH:
                 raise DaemonError(f"socket path too long for sun_path: {inp.path}")
-        if kind == "tls":
+        if kind in TLS_KINDS:
             inp.tls = self._tls_options(cert_file, key_file, ca_file, require_client_cert)
+        if permitted_peers is not None:
+            if kind != "relp-tls" or not require_client_cert:
+                raise ValueError("permitted_peers is for relp-tls inputs with require_client_cert")
+            if not permitted_peers:
+                raise ValueError("permitted_peers must name at least one peer")
+            assert inp.tls is not None
+            inp.tls.permitted_peers = tuple(permitted_peers)
         self.inputs[name] = inp
         return inp
 
@@ -424,7 +473,7 @@ class SyslogDaemon(abc.ABC):
         require_client_cert: bool,
     ) -> TlsOptions:
         if cert_file is None or key_file is None:
-            raise ValueError("a tls input needs cert_file and key_file")
+            raise ValueError("a TLS input needs cert_file and key_file")
         if require_client_cert and ca_file is None:
             raise ValueError("require_client_cert needs ca_file to verify clients against")
         return TlsOptions(
@@ -467,7 +516,7 @@ class SyslogDaemon(abc.ABC):
             return f"unixgram://{self.path(name)}"
         if inp.kind == "unix-stream":
             return f"unixstream://{self.path(name)}"
-        scheme = {"udp": "udp", "tls": "tls"}.get(inp.kind, "tcp")
+        scheme = {"udp": "udp", "tls": "tls", "relp": "relp", "relp-tls": "relp+tls"}.get(inp.kind, "tcp")
         host = f"[{inp.host}]" if ":" in inp.host else inp.host
         return f"{scheme}://{host}:{self.port(name)}"
 
@@ -728,7 +777,7 @@ class Rsyslog(SyslogDaemon):
     """
 
     name = "rsyslog"
-    kinds = frozenset({"udp", "tcp", "tcp-octet", "tcp-lf", "tls", "unix-dgram"})
+    kinds = frozenset({"udp", "tcp", "tcp-octet", "tcp-lf", "tls", "unix-dgram"}) | RELP_KINDS
 
     def _why_not(self, kind: str) -> str:
         return "imuxsock only listens on datagram sockets; use unix-dgram or syslog-ng"
@@ -761,11 +810,20 @@ class Rsyslog(SyslogDaemon):
         if "unix-dgram" in kinds:
             # SysSock.Use off: do not take /dev/log of the machine.
             parts.append('module(load="imuxsock" SysSock.Use="off")')
+        if kinds & RELP_KINDS:
+            self._check_relp_tls()
+            # openssl rather than librelp's default gnutls: like the ossl driver of "tls".
+            parts.append('module(load="imrelp" tls.tlslib="openssl")')
         parts.append(self._template())
+        # One file action for every input (two actions on one file could interleave lines).
+        # flushOnTXEnd on, asyncWriting off (rsyslog's defaults, spelled out): the line is
+        # written when the batch ends; with a Direct ruleset queue (RELP inputs) that is
+        # before imrelp sends the ack.
         parts.append(
             'ruleset(name="collect") {\n'
             '  action(type="mmpstrucdata" sd_name.lowercase="off")\n'
-            f'  action(type="omfile" file={_quote(self.messages_file)} template="loguru_json")\n'
+            f'  action(type="omfile" file={_quote(self.messages_file)} template="loguru_json"\n'
+            '         flushOnTXEnd="on" asyncWriting="off")\n'
             "}"
         )
         for inp in self.inputs.values():
@@ -804,7 +862,9 @@ class Rsyslog(SyslogDaemon):
             "rfc5424": ' parser=["rsyslog.rfc5424"]',
             "rfc3164": ' parser=["rsyslog.rfc3164"]',
         }[inp.protocol]
-        return f'ruleset(name="in_{inp.name}"{parser}) {{\n  set $.input = "{inp.name}";\n  call collect\n}}'
+        # RELP: no queue between imrelp and the file action (the ack comes after the write).
+        queue = ' queue.type="Direct"' if inp.is_relp else ""
+        return f'ruleset(name="in_{inp.name}"{parser}{queue}) {{\n  set $.input = "{inp.name}";\n  call collect\n}}'
 
     def _input_stanza(self, inp: Input) -> str:
         bind = f'ruleset="in_{inp.name}"'
@@ -816,6 +876,13 @@ class Rsyslog(SyslogDaemon):
             return f'input(type="imudp" {addr} rcvBufSize="32m")'
         if inp.kind == "tls":
             return f'input(type="imtcp" {addr}\n      {self._tls_params(inp)})'
+        if inp.is_relp:
+            params = [f'maxDataSize="{self.max_message_size}"']
+            if inp.oversize_mode is not None:
+                params.append(f'oversizeMode="{inp.oversize_mode}"')
+            if inp.tls is not None:
+                params.append(self._relp_tls_params(inp.tls))
+            return f'input(type="imrelp" {addr}\n      ' + " ".join(params) + ")"
         return f'input(type="imtcp" {addr})'
 
     @staticmethod
@@ -834,6 +901,30 @@ class Rsyslog(SyslogDaemon):
         ]
         if tls.ca_file is not None:
             params.append(f"streamDriver.CAFile={_quote(tls.ca_file)}")
+        return " ".join(params)
+
+    def _check_relp_tls(self) -> None:
+        files = {
+            (tls.cert_file, tls.key_file, tls.ca_file)
+            for tls in (inp.tls for inp in self.inputs.values() if inp.kind == "relp-tls")
+            if tls is not None
+        }
+        if len(files) > 1:
+            raise DaemonError(
+                "librelp (openssl) shares one certificate store between the listeners of a "
+                "process: give every relp-tls input of one rsyslog the same cert_file, key_file "
+                "and ca_file (or use one daemon per set)"
+            )
+
+    @staticmethod
+    def _relp_tls_params(tls: TlsOptions) -> str:
+        params = ['tls="on"', f"tls.myCert={_quote(tls.cert_file)}", f"tls.myPrivKey={_quote(tls.key_file)}"]
+        if tls.ca_file is not None:
+            params.append(f"tls.caCert={_quote(tls.ca_file)}")
+        if tls.require_client_cert:
+            # name: the client certificate must chain to caCert and carry a permitted name.
+            peers = ", ".join(_quote(peer) for peer in tls.permitted_peers)
+            params.append(f'tls.authMode="name" tls.permittedPeer=[{peers}]')
         return " ".join(params)
 
     def decode(self, record: dict[str, Any]) -> Message:
@@ -880,6 +971,8 @@ class SyslogNg(SyslogDaemon):
     kinds = frozenset({"udp", "tcp-octet", "tcp-lf", "tls", "unix-dgram", "unix-stream"})
 
     def _why_not(self, kind: str) -> str:
+        if kind in RELP_KINDS:
+            return "syslog-ng OSE has no RELP (no RELP source at all); use rsyslog (imrelp)"
         return "syslog-ng 3.38 cannot auto-detect TCP framing; use tcp-octet or tcp-lf"
 
     @staticmethod
@@ -1093,7 +1186,7 @@ def tls_certs(tmp_path_factory: pytest.TempPathFactory) -> TlsCerts:
     base = tmp_path_factory.mktemp("tls")
     ca = trustme.CA()
     server = ca.issue_cert("localhost", "127.0.0.1", "::1")
-    client = ca.issue_cert("client.example")
+    client = ca.issue_cert(CLIENT_CERT_NAME)
     certs = TlsCerts(
         ca_file=base / "ca.pem",
         server_cert_file=base / "server.pem",

@@ -27,6 +27,10 @@ from ._transport import TransportTimeout
 
 #: Transaction numbers run from 1 to this, then wrap to 1 (as librelp does).
 TXNR_MAX = 999_999_999
+#: Sessions in a row that may end with the same oldest message unanswered and nothing
+#: answered at all, before that message is given up (a server that aborts on it, e.g.
+#: imrelp's oversizeMode="abort" for a message over its maxDataSize).
+POISON_SESSIONS = 3
 DEFAULT_WINDOW: int = OPTIONS["relp_window"].default
 _OFFERS = b"relp_version=0\nrelp_software=loguru-syslog,https://pypi.org/project/loguru-syslog/\ncommands=syslog"
 _WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
@@ -73,6 +77,9 @@ class RELPTransport(SocketTransport):
         self._unacked: OrderedDict[int, bytes] = OrderedDict()
         self._txnr = 0
         self._inbox = bytearray()
+        self._answered = 0  # answers in this session
+        self._suspect: bytes | None = None  # the oldest unanswered message of the last sessions
+        self._suspect_sessions = 0
 
     # -- the session ----------------------------------------------------------------------------
 
@@ -83,6 +90,7 @@ class RELPTransport(SocketTransport):
             sock = wrap(sock, self.context, self.server_name, deadline, self.aborter, self.timeout)
         try:
             self._inbox.clear()
+            self._answered = 0
             self._txnr = 1
             _send_all(sock, b"1 open %d %b\n" % (len(_OFFERS), _OFFERS), deadline, self)
             txnr, command, data = self._next_frame(sock, deadline)
@@ -137,6 +145,23 @@ class RELPTransport(SocketTransport):
     def take_unacknowledged(self) -> Sequence[bytes]:
         messages = list(self._unacked.values())
         self._unacked.clear()
+        if not messages:
+            return messages
+        if self._answered == 0 and messages[0] == self._suspect:
+            self._suspect_sessions += 1
+        else:
+            self._suspect, self._suspect_sessions = messages[0], 1
+        if self._suspect_sessions >= POISON_SESSIONS:
+            # The server ends every session on this message: give it up, or it would
+            # hold back everything behind it. Counted as rejected.
+            self.rejected += 1
+            report(
+                f"the RELP server ended {POISON_SESSIONS} sessions in a row on the same message "
+                f"({len(messages[0])} octets; is it over the server's maxDataSize?): it is given up, "
+                "counted in rejected"
+            )
+            self._suspect, self._suspect_sessions = None, 0
+            return messages[1:]
         return messages
 
     def after_fork(self) -> None:
@@ -187,6 +212,7 @@ class RELPTransport(SocketTransport):
         message = self._unacked.pop(txnr, None)
         if message is None:
             return  # the answer to `close`, or to a message of an earlier session
+        self._answered += 1
         if data.startswith(b"200"):
             self.acknowledged += 1
             return
