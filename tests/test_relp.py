@@ -440,3 +440,24 @@ def test_relp_window_is_an_option_of_relp_addresses_only() -> None:
         SyslogSink.from_env(environ={"SYSLOG_URL": "relp+tls://localhost:1", "SYSLOG_RELP_WINDOW": "9"}),
     ):
         sink.stop()
+
+
+# -- the check command ---------------------------------------------------------------------------
+
+
+def test_check_reports_each_level_acknowledged_by_a_real_imrelp(rsyslog_factory: Any, tls_certs: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    rsyslog, url, _ = relp_rsyslog(rsyslog_factory, "relp", tls_certs)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYSLOG_")}
+    env["SYSLOG_URL"] = url
+    done = subprocess.run(
+        [sys.executable, "-m", "loguru_syslog", "check"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if "-> " in line and "PRI" in line]
+    assert len(lines) == 7 and all(line.endswith(": sent") for line in lines), done.stdout
+    assert "(acknowledged by the server)" in done.stdout
+    assert len(rsyslog.wait_for(7)) == 7

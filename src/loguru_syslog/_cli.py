@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import warnings
 from dataclasses import dataclass
 from typing import IO, Any, Sequence
@@ -174,6 +175,8 @@ def _deliver(sink: SyslogSink, messages: Sequence[tuple[str | int, str]]) -> Out
         for level, text in messages:
             before = sink.stats
             logger.log(level, text)
+            if sink.transport.acknowledges and not sink.config.background:
+                _await_acknowledgement(sink)
             statuses.append(_status(before, sink))
         pending = _pending_error(sink.transport, min(DATAGRAM_ERROR_WAIT, sink.config.timeout))
     finally:
@@ -272,7 +275,22 @@ def _check(sink: SyslogSink, prefix: str, out: IO[str], err: IO[str]) -> int:
     return EXIT_OK
 
 
+def _await_acknowledgement(sink: SyslogSink) -> None:
+    """RELP: a message counts as sent when the server acknowledges it; wait for that
+    (within the timeout) so that each level's line tells what happened to it."""
+    transport = sink.transport
+    transport.deadline = time.monotonic() + sink.config.timeout
+    try:
+        transport.settle()
+    except Exception:  # a failure shows in the stats and in the verdict below
+        pass
+    finally:
+        transport.deadline = 0.0
+
+
 def _caveat(transport: Transport) -> str:
+    if transport.acknowledges:
+        return " (acknowledged by the server)"
     if isinstance(transport, UDPTransport):
         return (
             f" (UDP does not confirm delivery: no error came back within {DATAGRAM_ERROR_WAIT:g} s;"
