@@ -4,6 +4,10 @@ Every case is a `Case` whose `run(env, count)` does one repetition and returns
 a `Sample`. The timed region is only the loop of logging calls (for the
 end-to-end case: until the daemon wrote the last line); building sinks,
 connecting and warming up happen before it, draining and closing after it.
+
+The RELP cases (`ours-relp`, `ours-relp-background`, `rsyslog-relp-e2e`, and
+`ours-tcp-rsyslog`, TCP into the same kind of daemon for a like-for-like per-call
+comparison) are `optional`: they run when named in `--only`, not by default.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from receivers import Receivers, ReceiverSpec
 from rfc5424logging import Rfc5424SysLogHandler
 from rsyslog import Rsyslog, find_rsyslogd
 
+import loguru_syslog
 from loguru_syslog import MemoryTransport, SyslogSink
 
 #: What every case logs: about the size of a real log line (the RFC 5424 datagram is ~120 octets).
@@ -42,7 +47,13 @@ class Env:
     receivers: Receivers
     client_tls: ssl.SSLContext
     payload: bytes  # the raw-sendto datagram: what our sink sends for MESSAGE
-    rsyslog: Rsyslog | None = None
+    rsyslog: Rsyslog | None = None  # imtcp
+    rsyslog_relp: Rsyslog | None = None  # imrelp, the same configuration otherwise
+
+    def daemon(self, protocol: str) -> Rsyslog:
+        daemon = self.rsyslog_relp if protocol == "relp" else self.rsyslog
+        assert daemon is not None
+        return daemon
 
 
 @dataclass
@@ -64,7 +75,16 @@ class Case:
     run: Callable[[Env, int], Sample]
     #: Receiver sockets the case needs: (kind, name) with kind udp/tcp/tls/unix.
     sockets: tuple[tuple[str, str], ...] = ()
-    needs_rsyslog: bool = False
+    #: Needs rsyslogd: "tcp" (imtcp), "relp" (imrelp) or "" (none).
+    rsyslog: str = ""
+    #: Timed per message from the first call until rsyslogd wrote the last line (else: per call).
+    end_to_end: bool = False
+    #: Run only when named in `--only` (not in the default set, which tests pin).
+    optional: bool = False
+
+    @property
+    def needs_rsyslog(self) -> bool:
+        return bool(self.rsyslog)
 
 
 def _timed_loguru(count: int, cpu: dict[str, Any] | None = None) -> tuple[float, float]:
@@ -89,7 +109,11 @@ def _warm(calls: int = WARM_CALLS) -> None:
 
 def _ours_stats(sink: SyslogSink) -> dict[str, Any]:
     stats = sink.stats
-    return {"sent": stats.sent, "dropped": stats.dropped, "errors": stats.errors, "truncated": stats.truncated}
+    figures = {"sent": stats.sent, "dropped": stats.dropped, "errors": stats.errors, "truncated": stats.truncated}
+    for name in ("resent", "rejected"):  # RELP's (0 on the other transports)
+        if hasattr(stats, name):
+            figures[name] = getattr(stats, name)
+    return figures
 
 
 def _wait_background(sink: SyslogSink) -> None:
@@ -104,7 +128,11 @@ def _wait_background(sink: SyslogSink) -> None:
 def loguru_ours(
     make_sink: Callable[[Env], SyslogSink], *, enqueue: bool = False, background: bool = False
 ) -> Callable[[Env, int], Sample]:
-    """loguru + our sink: direct, `background=True` (the sink made so) or loguru's `enqueue=True`."""
+    """loguru + our sink: direct, `background=True` (the sink made so) or loguru's `enqueue=True`.
+
+    Over RELP, draining ends when the writer has sent everything; the last acknowledgements
+    are read by `stop()` (`logger.remove()`), outside the timed region.
+    """
 
     def run(env: Env, count: int) -> Sample:
         sink = make_sink(env)
@@ -190,13 +218,22 @@ def raw_sendto(env: Env, count: int) -> Sample:
     return Sample((end - start) / count * 1e6, {"cpu_us": cpu_us})
 
 
-def rsyslog_end_to_end(background: bool) -> Callable[[Env, int], Sample]:
-    """loguru + our sink over TCP into rsyslogd: time from the first call until rsyslog wrote the last line."""
+def rsyslog_end_to_end(background: bool, protocol: str = "tcp") -> Callable[[Env, int], Sample]:
+    """loguru + our sink over TCP or RELP into rsyslogd: from the first call until rsyslog wrote the last line.
+
+    The background queue holds the whole burst, so that every message is delivered and the
+    figure is throughput: over RELP the writer is slower than loguru's calls, and the default
+    queue (10000) would drop part of a 20000-call burst.
+    """
 
     def run(env: Env, count: int) -> Sample:
-        daemon = env.rsyslog
-        assert daemon is not None
-        sink = SyslogSink(f"tcp://127.0.0.1:{daemon.port}", app_name="bench", background=background)
+        daemon = env.daemon(protocol)
+        sink = SyslogSink(
+            f"{protocol}://127.0.0.1:{daemon.port}",
+            app_name="bench",
+            background=background,
+            queue_size=max(count + WARM_CALLS, 10_000),
+        )
         handler = logger.add(sink, format=FORMAT)
         try:
             daemon.mark()
@@ -271,6 +308,13 @@ def _tcp(name: str, background: bool = False) -> Callable[[Env], SyslogSink]:
 def _tls(env: Env) -> SyslogSink:
     address = f"tls://127.0.0.1:{env.receivers.ports['ours-tls']}"
     return SyslogSink(address, app_name="bench", tls_context=env.client_tls)
+
+
+def _into_rsyslog(protocol: str, background: bool = False) -> Callable[[Env], SyslogSink]:
+    """Our sink into the private rsyslogd of `protocol` (RELP has no receiver in receivers.py)."""
+    return lambda env: SyslogSink(
+        f"{protocol}://127.0.0.1:{env.daemon(protocol).port}", app_name="bench", background=background
+    )
 
 
 def _unix(env: Env) -> SyslogSink:
@@ -352,14 +396,51 @@ CASES: list[Case] = [
         "end to end into rsyslogd, TCP, background=True",
         "ours",
         rsyslog_end_to_end(background=True),
-        needs_rsyslog=True,
+        rsyslog="tcp",
+        end_to_end=True,
     ),
     Case(
         "rsyslog-tcp-e2e-sink-alone",
         "end to end into rsyslogd, TCP, background=True, the sink without loguru",
         "ours",
         rsyslog_sink_alone,
-        needs_rsyslog=True,
+        rsyslog="tcp",
+        end_to_end=True,
+    ),
+    # RELP (optional: run with --only). Per call into a real rsyslogd imrelp (acks included),
+    # TCP per call into the same kind of daemon beside it, and end to end like rsyslog-tcp-e2e.
+    Case(
+        "ours-tcp-rsyslog",
+        "loguru + SyslogSink, TCP into rsyslogd imtcp",
+        "ours",
+        loguru_ours(_into_rsyslog("tcp")),
+        rsyslog="tcp",
+        optional=True,
+    ),
+    Case(
+        "ours-relp",
+        "loguru + SyslogSink, RELP into rsyslogd imrelp",
+        "ours",
+        loguru_ours(_into_rsyslog("relp")),
+        rsyslog="relp",
+        optional=True,
+    ),
+    Case(
+        "ours-relp-background",
+        "loguru + SyslogSink, RELP, background=True",
+        "ours",
+        loguru_ours(_into_rsyslog("relp", background=True), background=True),
+        rsyslog="relp",
+        optional=True,
+    ),
+    Case(
+        "rsyslog-relp-e2e",
+        "end to end into rsyslogd, RELP, background=True",
+        "ours",
+        rsyslog_end_to_end(background=True, protocol="relp"),
+        rsyslog="relp",
+        end_to_end=True,
+        optional=True,
     ),
 ]
 
@@ -391,25 +472,30 @@ def setup(cases: list[Case], tmp: Path) -> tuple[Env, dict[str, str]]:
     ca.configure_trust(client_tls)
     env = Env(receivers=Receivers(spec), client_tls=client_tls, payload=our_datagram())
     skipped: dict[str, str] = {}
-    rsyslog_cases = [case.name for case in cases if case.needs_rsyslog]
-    if rsyslog_cases:
+    for protocol, attribute, directory in (("tcp", "rsyslog", "rsyslog"), ("relp", "rsyslog_relp", "rsyslog-relp")):
+        rsyslog_cases = [case.name for case in cases if case.rsyslog == protocol]
+        if not rsyslog_cases:
+            continue
         binary = find_rsyslogd()
         why = "skipped: rsyslogd not found"
+        if protocol == "relp" and not hasattr(loguru_syslog, "RELPTransport"):
+            binary, why = None, "skipped: this loguru_syslog has no RELP transport"
         if binary is not None:
-            (tmp / "rsyslog").mkdir()
-            daemon = Rsyslog(binary, tmp / "rsyslog")
+            (tmp / directory).mkdir()
+            daemon = Rsyslog(binary, tmp / directory, protocol)
             try:
                 daemon.start()
-                env.rsyslog = daemon
+                setattr(env, attribute, daemon)
             except RuntimeError as exc:
                 why = f"skipped: rsyslogd did not start ({exc})"
-        if env.rsyslog is None:
+        if getattr(env, attribute) is None:
             skipped.update(dict.fromkeys(rsyslog_cases, why))
     return env, skipped
 
 
 def teardown(env: Env) -> dict[str, int]:
-    """Stop rsyslogd and the receivers; returns the octets each receiver socket got."""
-    if env.rsyslog is not None:
-        env.rsyslog.stop()
+    """Stop the rsyslogds and the receivers; returns the octets each receiver socket got."""
+    for daemon in (env.rsyslog, env.rsyslog_relp):
+        if daemon is not None:
+            daemon.stop()
     return env.receivers.stop()

@@ -1,4 +1,4 @@
-"""A private rsyslogd for the end-to-end case: imtcp on a free loopback port, one line per message in a file."""
+"""A private rsyslogd for the end-to-end cases: imtcp or imrelp on a free loopback port, a line per message."""
 
 from __future__ import annotations
 
@@ -26,12 +26,29 @@ def find_rsyslogd() -> str | None:
     return shutil.which("rsyslogd") or shutil.which("rsyslogd", path="/usr/sbin:/sbin")
 
 
-class Rsyslog:
-    """rsyslogd in the foreground (`-n`) from `workdir`, writing `%msg%` lines to `messages.log`."""
+#: The inputs a daemon can listen with: the module to load and its `input()` (RELP: package rsyslog-relp).
+INPUTS = {
+    "tcp": (
+        'module(load="imtcp" maxSessions="100")',
+        'input(type="imtcp" address="127.0.0.1" port="{port}" ruleset="bench")',
+    ),
+    "relp": ('module(load="imrelp")', 'input(type="imrelp" address="127.0.0.1" port="{port}" ruleset="bench")'),
+}
 
-    def __init__(self, binary: str, workdir: Path) -> None:
+
+class Rsyslog:
+    """rsyslogd in the foreground (`-n`) from `workdir`, writing `%msg%` lines to `messages.log`.
+
+    `protocol` is its one input: "tcp" (imtcp) or "relp" (imrelp). Everything else (the main
+    queue, the ruleset, the omfile) is the same, so that the two compare like for like: the
+    ruleset has no queue of its own, so an imrelp ack means "in the main queue", as with
+    rsyslog's defaults.
+    """
+
+    def __init__(self, binary: str, workdir: Path, protocol: str = "tcp") -> None:
         self.binary = binary
         self.workdir = workdir
+        self.protocol = protocol
         self.output = workdir / "messages.log"
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
@@ -40,15 +57,16 @@ class Rsyslog:
     def start(self) -> None:
         self.port = _free_port()
         config = self.workdir / "rsyslog.conf"
+        module, listen = INPUTS[self.protocol]
         config.write_text(
             f'global(workDirectory="{self.workdir}" processInternalMessages="on")\n'
             'main_queue(queue.size="400000")\n'
-            'module(load="imtcp" maxSessions="100")\n'
+            f"{module}\n"
             'template(name="bench_line" type="string" string="%msg%\\n")\n'
             'ruleset(name="bench") {\n'
             f'  action(type="omfile" file="{self.output}" template="bench_line")\n'
             "}\n"
-            f'input(type="imtcp" address="127.0.0.1" port="{self.port}" ruleset="bench")\n'
+            f"{listen.format(port=self.port)}\n"
             f'*.* action(type="omfile" file="{self.workdir / "internal.log"}")\n'
         )
         stderr = open(self.workdir / "stderr.log", "wb")  # noqa: SIM115 - kept open for the daemon's life

@@ -5,7 +5,9 @@
 Repetitions are interleaved (each repetition runs every case once, in a rotated
 order) after one warm-up round, so that slow phases of a shared machine hit all
 cases alike; each case reports the median, min and max of its repetitions.
-The memory cases run once each, in a fresh child process. See docs/performance.md.
+The memory cases run once each, in a fresh child process. The optional cases (RELP,
+and TCP into rsyslogd per call beside it) run only when named in --only. See
+docs/performance.md.
 """
 
 from __future__ import annotations
@@ -47,7 +49,13 @@ class Target:
 
 
 #: A case's figure is its median, or this extra of it.
-FIGURE_KEYS = {"rsyslog-tcp-e2e": "msgs_per_s", "rsyslog-tcp-e2e-sink-alone": "msgs_per_s"}
+FIGURE_KEYS = {
+    "rsyslog-tcp-e2e": "msgs_per_s",
+    "rsyslog-tcp-e2e-sink-alone": "msgs_per_s",
+    "rsyslog-relp-e2e": "msgs_per_s",
+}
+#: Counts of trouble: summed over the repetitions (rates and times take the median).
+SUMMED = ("dropped", "errors", "truncated", "resent", "rejected")
 
 TARGETS = [
     Target(
@@ -104,11 +112,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=15, help="measured repetitions (after one warm-up round)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON})")
     parser.add_argument("--png", type=Path, default=DEFAULT_PNG, help=f"chart file (default {DEFAULT_PNG})")
-    parser.add_argument("--only", default="", help="comma-separated case names (default: every case)")
+    parser.add_argument(
+        "--only", default="", help="comma-separated case names (default: every case but the optional ones)"
+    )
     parser.add_argument(
         "--memory-count", type=int, default=1_000_000, help="messages logged by each memory case (default 1M)"
     )
-    parser.add_argument("--list", action="store_true", help="print the case names and exit")
+    parser.add_argument("--list", action="store_true", help="print the case names (optional ones marked) and exit")
     args = parser.parse_args(argv)
     if args.count < 1 or args.repeat < 1 or args.memory_count < 1:
         parser.error("--count, --repeat and --memory-count must be positive")
@@ -121,10 +131,12 @@ def main(argv: list[str] | None = None) -> int:
     import cases as bench  # after argparse: --help needs neither loguru nor the sink
 
     all_names = [case.name for case in bench.CASES] + list(bench.MEMORY_CASES)
+    optional = {case.name for case in bench.CASES if case.optional}
     if args.list:
-        print("\n".join(all_names))
+        print("\n".join(f"{name} (optional: run with --only)" if name in optional else name for name in all_names))
         return 0
-    selected = [name.strip() for name in args.only.split(",") if name.strip()] or all_names
+    selected = [name.strip() for name in args.only.split(",") if name.strip()]
+    selected = selected or [name for name in all_names if name not in optional]
     unknown = sorted(set(selected) - set(all_names))
     if unknown:
         print(f"unknown case(s): {', '.join(unknown)}; known: {', '.join(all_names)}", file=sys.stderr)
@@ -246,11 +258,11 @@ def _summary(case: Any, samples: list[Any]) -> dict[str, Any]:
     for key in samples[0].extra:
         numbers = [sample.extra[key] for sample in samples]
         # Counts of trouble add up; rates and times are summarised like the main figure.
-        extra[key] = sum(numbers) if key in ("dropped", "errors", "truncated") else statistics.median(numbers)
+        extra[key] = sum(numbers) if key in SUMMED else statistics.median(numbers)
     return {
         "label": case.label,
         "group": case.group,
-        "unit": "us/msg" if case.needs_rsyslog else "us/call",
+        "unit": "us/msg" if case.end_to_end else "us/call",
         "status": "ok",
         "samples": values,
         "median": statistics.median(values),
@@ -348,6 +360,8 @@ def _notes(case: dict[str, Any]) -> str:
         )
     elif extra.get("dropped") or extra.get("errors"):
         notes.append(f"dropped {extra.get('dropped', 0)}, errors {extra.get('errors', 0)}")
+    if extra.get("resent") or extra.get("rejected"):
+        notes.append(f"resent {extra.get('resent', 0)}, rejected {extra.get('rejected', 0)}")
     return "; ".join(notes)
 
 
