@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -165,6 +166,35 @@ def paced(rate: float, count: int, log: Callable[[int], None]) -> list[float]:
         log(n)
         durations.append(time.monotonic() - began)
     return durations
+
+
+@contextmanager
+def restarted_during(daemon: Any, current: list[int], kill_at: float, down_for: float) -> Iterator[dict[str, int]]:
+    """While the body runs: SIGKILL `daemon` after `kill_at` s, start it again `down_for` s
+    later. Yields the marks (the message number `current[0]` at the kill, once dead, at the
+    restart, once up). The thread that starts the daemon must outlive its use (the daemon
+    gets PR_SET_PDEATHSIG from its launcher): it waits for the body to end."""
+    marks: dict[str, int] = {}
+    finished = threading.Event()
+
+    def chaos() -> None:
+        time.sleep(kill_at)
+        marks["kill"] = current[0]
+        daemon.kill(signal.SIGKILL)  # returns once it has exited: its sockets are closed
+        marks["dead"] = current[0] + 1
+        time.sleep(down_for)
+        marks["restart"] = current[0] + 1
+        daemon.start()
+        marks["up"] = current[0] + 1
+        finished.wait(60)
+
+    killer = threading.Thread(target=chaos)
+    killer.start()
+    try:
+        yield marks
+    finally:
+        finished.set()
+        killer.join()
 
 
 def figures(name: str, **values: Any) -> None:
@@ -639,36 +669,16 @@ def test_a_short_daemon_restart_under_load_drops_nothing_from_the_sinks_buffer(
     rate, count = 2000, 10_000
     expected = {n: body(n) for n in range(count)}
     current = [0]
-    marks: dict[str, int] = {}
 
     def log(n: int) -> None:
         current[0] = n
         fresh_logger.info(expected[n])
 
-    def chaos() -> None:
-        time.sleep(1.5)
-        marks["kill"] = current[0]
-        rsyslog.kill(signal.SIGKILL)  # returns once it has exited: its sockets are closed
-        marks["dead"] = current[0] + 1
-        time.sleep(1.0)
-        marks["restart"] = current[0] + 1
-        rsyslog.start()
-        marks["up"] = current[0] + 1
-        # The daemon gets PR_SET_PDEATHSIG from its launcher: that is this thread, not the
-        # process. It must outlive the daemon's use.
-        finished.wait(60)
-
-    finished = threading.Event()
-    killer = threading.Thread(target=chaos)
-    killer.start()
-    try:
+    with restarted_during(rsyslog, current, kill_at=1.5, down_for=1.0) as marks:
         durations = paced(rate, count, log)
         stats_at_end = sink.stats
         fresh_logger.remove()
         result = tally(collect(rsyslog, count, last=expected[count - 1]), expected)
-    finally:
-        finished.set()
-        killer.join()
     stats = sink.stats
     after_death = [n for n in result.lost if n >= marks["dead"]]
     after_restart = [n for n in result.lost if n >= marks["restart"]]

@@ -32,7 +32,7 @@ import pytest
 import loguru_syslog
 from conftest import ensure_level, started, tls_input
 from loguru_syslog import SyslogConfigError, SyslogSink
-from test_promises import body, collect, figures, paced, tally
+from test_promises import body, collect, figures, paced, restarted_during, tally
 
 MAX = 16384  # the daemon's maxMessageSize = imrelp maxDataSize in the matrix
 WINDOW = 128  # the default relp_window, spelled out where a test counts with it
@@ -323,34 +323,17 @@ def test_rsyslog_sigkilled_under_load_and_restarted_loses_nothing(
     rate, count = 2500, 10_000
     expected = {n: body(n) for n in range(count)}
     current = [0]
-    marks: dict[str, int] = {}
 
     def log(n: int) -> None:
         current[0] = n
         fresh_logger.info(expected[n])
 
-    def chaos() -> None:
-        time.sleep(1.5)
-        marks["kill"] = current[0]
-        rsyslog.kill(signal.SIGKILL)  # returns once it has exited
-        time.sleep(0.75)
-        marks["restart"] = current[0]
-        rsyslog.start()
-        marks["up"] = current[0]
-        finished.wait(60)  # the daemon dies with the thread that started it (PDEATHSIG)
-
-    finished = threading.Event()
-    killer = threading.Thread(target=chaos)
     began = time.monotonic()
-    killer.start()
-    try:
+    with restarted_during(rsyslog, current, kill_at=1.5, down_for=0.75) as marks:
         durations = paced(rate, count, log)
         fresh_logger.remove()  # stop(): every ack, then close
         seconds = time.monotonic() - began
         result = tally(collect(rsyslog, count, last=expected[count - 1], timeout=20), expected)
-    finally:
-        finished.set()
-        killer.join()
     stats = sink.stats
     figures(
         f"relp sigkill {mode}",

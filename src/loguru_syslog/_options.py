@@ -197,6 +197,7 @@ OPTIONS: dict[str, Option] = {
         Option("msgid", _text, None, "MSGID; logger.bind(msgid=...) wins per record"),
         Option("severities", parse_severities, None, "level-to-severity entries over the default table"),
         Option("framing", parse_framing, None, "octet-counting or lf, stream transports only"),
+        Option("relp_window", _relp_window, 128, "RELP messages that may wait for their acknowledgement"),
         Option("max_message_size", _message_size, None, "octets of the whole message (default: by transport)"),
         Option("timeout", parse_seconds, DEFAULT_TIMEOUT, "seconds any single write may block"),
         Option("background", parse_bool, False, "send from a writer thread; write() only enqueues"),
@@ -217,6 +218,5 @@ OPTIONS: dict[str, Option] = {
         Option("tls_key_file", _text, None, "client key (PEM), if not in tls_cert_file"),
         Option("tls_verify", parse_bool, True, "verify the server certificate and name"),
         Option("tls_server_name", _text, None, "name to verify and send as SNI (default: the host)"),
-        Option("relp_window", _relp_window, 128, "RELP messages that may wait for their acknowledgement"),
     )
 }

@@ -22,7 +22,7 @@ from ._options import DEFAULT_TIMEOUT, OPTIONS, parse_port, parse_seconds
 from ._outage import report
 from ._socket_transport import SocketTransport
 from ._sockets import connect, wait
-from ._tls import wrap
+from ._tls import close_notify, wrap
 from ._transport import TransportTimeout
 
 #: Transaction numbers run from 1 to this, then wrap to 1 (as librelp does).
@@ -135,11 +135,7 @@ class RELPTransport(SocketTransport):
                 sock.send(b"%d close 0\n" % (self._txnr % TXNR_MAX + 1))
             except (OSError, ValueError):
                 pass
-            if isinstance(sock, ssl.SSLSocket):
-                try:
-                    sock.unwrap()
-                except (OSError, ValueError):
-                    pass
+            close_notify(sock)
         super().close()
 
     def take_unacknowledged(self) -> Sequence[bytes]:

@@ -85,15 +85,18 @@ class TLSTransport(TCPTransport):
         return wrap(raw, self.context, self.server_name, deadline, self.aborter, self.timeout)
 
     def close(self) -> None:
-        sock = self._sock
-        if isinstance(sock, ssl.SSLSocket):
-            # RFC 5425: send close_notify. Do not wait for the peer's (rsyslog's
-            # gtls driver never answers): the socket is non-blocking.
-            try:
-                sock.unwrap()
-            except (OSError, ValueError):
-                pass
+        close_notify(self._sock)
         super().close()
+
+
+def close_notify(sock: socket.socket | None) -> None:
+    """RFC 5425: end a TLS session with close_notify, without waiting for the peer's
+    (rsyslog's gtls driver never answers): the socket is non-blocking. Never raises."""
+    if isinstance(sock, ssl.SSLSocket):
+        try:
+            sock.unwrap()
+        except (OSError, ValueError):
+            pass
 
 
 def wrap(
