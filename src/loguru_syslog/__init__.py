@@ -16,6 +16,7 @@ from ._config import SyslogConfig
 from ._counters import SyslogStats
 from ._errors import SyslogConfigError, SyslogConfigWarning
 from ._framing import Framer, LineFeed, OctetCounting, lf, octet_counting
+from ._journald import JournaldTransport
 from ._memory import MemoryTransport
 from ._relp import RELPTransport
 from ._sink import SyslogSink
@@ -33,6 +34,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Aborter",
     "Framer",
+    "JournaldTransport",
     "LineFeed",
     "MemoryTransport",
     "OctetCounting",

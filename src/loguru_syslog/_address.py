@@ -23,13 +23,15 @@ RELP_SCHEMES = ("relp", "relp+tls")
 STREAMS = ("stdout", "stderr")
 #: Where syslog daemons listen, in the order the sink looks for them.
 LOCAL_SOCKET_PATHS = ("/dev/log", "/var/run/syslog", "/var/run/log")
+#: systemd-journald's socket for the native protocol (journald://).
+JOURNAL_SOCKET = "/run/systemd/journal/socket"
 #: Unix socket schemes and the socket kind each asks for.
 UNIX_KINDS = {"unix": "auto", "unixgram": "dgram", "unixstream": "stream"}
 _ALIASES = {"tcp+tls": "tls"}
-SCHEMES = ("udp", "tcp", "tls", "tcp+tls", "relp", "relp+tls", *UNIX_KINDS, *STREAMS)
+SCHEMES = ("udp", "tcp", "tls", "tcp+tls", "relp", "relp+tls", "journald", *UNIX_KINDS, *STREAMS)
 _ACCEPTED = (
     "a URL such as udp://host:514, tcp://host:514, tls://host:6514, relp://host:2514, "
-    "relp+tls://host:2514, unix:///dev/log, "
+    "relp+tls://host:2514, journald://, unix:///dev/log, "
     "unixgram:///path, unixstream:///path, stdout or stderr; a (host, port) tuple; a Transport; or None"
 )
 
@@ -86,8 +88,10 @@ def parse_url(url: str, name: str = "address") -> Address:
         if parts.netloc or parts.path not in ("", "/"):
             raise error(f"{scheme} alone, or {scheme}://?name=value")
         return Address(scheme, query=query)
-    if scheme in UNIX_KINDS:
+    if scheme in UNIX_KINDS or scheme == "journald":
         path = unquote((parts.netloc + parts.path) if parts.netloc else parts.path)
+        if scheme == "journald" and path in ("", "/"):
+            return Address(scheme, path=JOURNAL_SOCKET, query=query)
         if not path:
             raise error("a socket path, e.g. unix:///dev/log")
         problem = _unix_path_problem(path)

@@ -19,6 +19,7 @@ from typing import Any, Mapping, Tuple, Union
 from ._address import RELP_SCHEMES, STREAMS, TLS_SCHEMES, UNIX_KINDS, Address, find_local_socket, parse_url
 from ._errors import SyslogConfigError
 from ._format import default_app_name
+from ._journald import JournaldTransport
 from ._options import OPTIONS
 from ._relp import RELPTransport
 from ._severity import SeverityTable
@@ -36,6 +37,8 @@ ARGUMENT, URL_QUERY, DEFAULT = "argument", "URL query", "default"
 #: The header whose packets RFC 3164 section 4.1 limits to 1024 octets.
 RFC3164_MAX = 1024
 _TLS_OPTIONS = ("tls_context", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_verify", "tls_server_name")
+#: Options that mean nothing to journald's native protocol (fields, never cut).
+_NOT_FOR_JOURNALD = ("header", "framing", "hostname", "max_message_size", "bom", "sd_id", *_TLS_OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -247,6 +250,8 @@ def build_transport(address: Address, values: Mapping[str, Any]) -> Transport:
     timeout, framing = values["timeout"], values["framing"]
     if address.scheme in STREAMS:
         return StdioTransport(address.scheme, timeout=timeout)
+    if address.scheme == "journald":
+        return JournaldTransport(address.path, timeout=timeout)
     if address.scheme in UNIX_KINDS:
         return UnixTransport(address.path, kind=UNIX_KINDS[address.scheme], framing=framing, timeout=timeout)
     if address.scheme == "udp":
@@ -293,6 +298,12 @@ def _check_applicable(
     transport: Transport, parsed: Address | None, values: Mapping[str, Any], set_here: set[str]
 ) -> None:
     """Options that cannot apply to this transport are mistakes: say so instead of ignoring them."""
+    if transport.payload == "journal":
+        for name in _NOT_FOR_JOURNALD:
+            if name in set_here:
+                raise SyslogConfigError(
+                    name, values[name], "not for journald:// (it takes fields: no header, framing, size or TLS)"
+                )
     if parsed is None:
         for name in ("framing", "timeout", *_TLS_OPTIONS):
             if name in set_here:

@@ -9,7 +9,7 @@ and hands them to `deliver`.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from ._background import BackgroundWriter
 from ._backoff import Backoff
@@ -18,8 +18,12 @@ from ._config import SyslogConfig
 from ._counters import Counters, SyslogStats
 from ._delivery import Delivery
 from ._format import Formatter
+from ._journal_format import JournalFormatter
 from ._outage import Outage
 from ._structured import StructuredData
+
+if TYPE_CHECKING:
+    from loguru import Record
 
 _WARNING = 4
 
@@ -30,27 +34,14 @@ class Core:
     def __init__(self, config: SyslogConfig) -> None:
         self.config = config
         self.counters = counters = Counters()
-        self.formatter = formatter = Formatter(
-            header=config.header,
-            facility=config.facility,
-            severities=config.severities,
-            hostname=config.hostname,
-            app_name=config.app_name,
-            msgid=config.msgid,
-            structured_data=structured_data(config),
-            max_message_size=config.max_message_size,
-            keep_newlines=config.keep_newlines and config.transport.carries_newlines,
-            replacement=config.replacement,
-            bom=config.bom,
-            counters=counters,
-        )
+        self.formatter: RecordFormatter = make_formatter(config, counters)
         self.delivery = Delivery(
             config.transport,
             counters=counters,
             buffer=Buffer(config.buffer_size, config.buffer_bytes),
             backoff=Backoff(config.backoff_min, config.backoff_max),
             outage=Outage(config.address, f"up to {config.buffer_size} messages"),
-            recut=formatter.recut,
+            recut=self.formatter.recut,
             notice=self._dropped_notice,
         )
         self.writer = BackgroundWriter(self.delivery, config.queue_size, counters) if config.background else None
@@ -86,6 +77,43 @@ class Core:
         return self.formatter.format_text(
             f"loguru-syslog: {count} messages were dropped while {self.config.address} was unreachable", _WARNING
         )
+
+
+class RecordFormatter(Protocol):
+    """What a front needs of a formatter: a record to bytes, a text without a record to
+    bytes, and a message cut again smaller (after EMSGSIZE)."""
+
+    def format(self, message: str, record: Record) -> bytes: ...
+
+    def format_text(self, text: str, severity: int) -> bytes: ...
+
+    def recut(self, data: bytes, limit: int) -> bytes: ...
+
+
+def make_formatter(config: SyslogConfig, counters: Counters) -> RecordFormatter:
+    """The formatter for what the transport takes: syslog lines, or journal entries."""
+    if config.transport.payload == "journal":
+        return JournalFormatter(
+            facility=config.facility,
+            severities=config.severities,
+            app_name=config.app_name,
+            extras=config.structured_data,
+            counters=counters,
+        )
+    return Formatter(
+        header=config.header,
+        facility=config.facility,
+        severities=config.severities,
+        hostname=config.hostname,
+        app_name=config.app_name,
+        msgid=config.msgid,
+        structured_data=structured_data(config),
+        max_message_size=config.max_message_size,
+        keep_newlines=config.keep_newlines and config.transport.carries_newlines,
+        replacement=config.replacement,
+        bom=config.bom,
+        counters=counters,
+    )
 
 
 def structured_data(config: SyslogConfig) -> StructuredData | None:
