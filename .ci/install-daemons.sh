@@ -7,6 +7,10 @@
 #   unpacked with `dpkg -x` into a private prefix and only its shared libraries are
 #   apt-installed. tests/daemons.py runs it from there (LOGURU_SYSLOG_NG_PREFIX overrides).
 #
+# - systemd-journald, journalctl (package systemd) and unshare (util-linux): the journald
+#   tests start a private journald in its own mount namespace (never as a service: systemd
+#   need not be PID 1, and nothing is enabled or started here).
+#
 # Idempotent: every step is skipped when its result is already there.
 set -euo pipefail
 
@@ -16,6 +20,7 @@ APT_INSTALL=(apt-get install -y -q --no-install-recommends -o Dpkg::Use-Pty=0)
 # Shared libraries of syslog-ng-core 3.38 on bookworm (verified below with ldd).
 NG_LIBS=(libivykis0 libnet1 libpcre3 libwrap0 libcap2 libglib2.0-0 libjson-c5)
 RSYSLOG_PKGS=(rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp)
+JOURNALD_PKGS=(systemd util-linux)
 
 log() { printf 'install-daemons: %s\n' "$*"; }
 
@@ -63,6 +68,18 @@ command -v rsyslogd >/dev/null || { log "rsyslogd not on PATH after install" >&2
 # imrelp (package rsyslog-relp) is a module of rsyslogd: its file must be there.
 imrelp_so=$(dpkg -L rsyslog-relp | grep '/imrelp\.so$' || true)
 [ -n "$imrelp_so" ] && [ -f "$imrelp_so" ] || { log "imrelp.so missing after installing rsyslog-relp" >&2; exit 1; }
+
+# --- systemd-journald, journalctl, unshare ---------------------------------------------
+apt_install "${JOURNALD_PKGS[@]}"
+JOURNALD_BIN=""
+for candidate in /lib/systemd/systemd-journald /usr/lib/systemd/systemd-journald; do
+    if [ -x "$candidate" ]; then JOURNALD_BIN=$candidate; break; fi
+done
+[ -n "$JOURNALD_BIN" ] || { log "systemd-journald missing after installing systemd" >&2; exit 1; }
+for tool in journalctl unshare; do
+    command -v "$tool" >/dev/null || { log "$tool not on PATH after installing ${JOURNALD_PKGS[*]}" >&2; exit 1; }
+done
+# (Never run `systemd-journald --help`: it starts a journald namespace named "--help".)
 
 # --- syslog-ng into a private prefix ----------------------------------------------------
 NG_BIN="$PREFIX/usr/sbin/syslog-ng"
@@ -113,4 +130,5 @@ log "ldd: all libraries of $PREFIX resolve"
 # SIGPIPE the writer, which pipefail would turn into a failure.)
 ng_version=$(LD_LIBRARY_PATH="$NG_LIBDIR" "$NG_BIN" --version)
 rs_version=$(rsyslogd -v)
-log "ok: ${rs_version%%$'\n'*}; ${ng_version%%$'\n'*} ($NG_BIN)"
+jd_version=$(journalctl --version)
+log "ok: ${rs_version%%$'\n'*}; ${ng_version%%$'\n'*} ($NG_BIN); journald ${jd_version%%$'\n'*} ($JOURNALD_BIN)"

@@ -117,7 +117,7 @@ def ensure_level(logger: Any, name: str, no: int) -> None:
 # -- in CI a skipped real-daemon test is a failure, not a quiet pass -------------------------
 
 _skipped_daemon_tests: list[str] = []
-_DAEMON_FIXTURES = {"rsyslog_factory", "syslog_ng_factory", "daemon_factory"}
+_DAEMON_FIXTURES = {"rsyslog_factory", "syslog_ng_factory", "daemon_factory", "journald", "journald_factory"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -86,6 +86,11 @@ Both daemons send their own diagnostics to ``<workdir>/internal.log``
 (:meth:`SyslogDaemon.internal_log`); their stdout and stderr go to ``<workdir>/stderr.log``.
 Start failures and wait_for timeouts quote both.
 
+systemd-journald (:class:`Journald`, fixtures ``journald`` (started) and ``journald_factory``
+(un-started)): a private journald in its own mount namespace (``unshare -m``, as root), its
+native socket at ``j.socket_path`` (``j.url`` is ``journald://<that path>``), entries read
+back with ``j.wait_for(n, identifier="app")`` through ``journalctl --directory -o json``.
+
 The daemon binaries: rsyslogd from PATH or /usr/sbin; syslog-ng from the private prefix
 ``/opt/loguru-syslog/syslog-ng`` (``LOGURU_SYSLOG_NG_PREFIX`` overrides) that
 ``.ci/install-daemons.sh`` fills. A missing binary is an error, never a skip.
@@ -1205,3 +1210,334 @@ def tls_certs(tmp_path_factory: pytest.TempPathFactory) -> TlsCerts:
 def _write_chain(cert: Any, path: Path) -> None:
     """Leaf first, then any intermediates: what both daemons and ssl expect."""
     path.write_bytes(b"".join(pem.bytes() for pem in cert.cert_chain_pems))
+
+
+# --------------------------------------------------------------------------------------
+# systemd-journald (without systemd as PID 1)
+
+#: Where Debian (and most distributions) keep the daemon; not on PATH.
+JOURNALD_BINARIES = ("/lib/systemd/systemd-journald", "/usr/lib/systemd/systemd-journald")
+JOURNALD_INSTALL_HINT = "install the packages systemd and util-linux (sudo bash .ci/install-daemons.sh)"
+
+# Run by `unshare -m` as `sh -c SCRIPT sh CONF SOCKDIR JOURNALDIR BINARY`, as root, in a
+# private mount namespace: nothing it mounts is seen outside, and every mount goes away
+# with the process. Fresh tmpfs on journald's directories, so neither a journald of the
+# host nor a run before this one is seen; the private config over the host's (and empty
+# drop-in directories over the host's drop-ins); then two directories of the test bind
+# over /run/systemd/journal (its sockets) and /run/log/journal (the volatile journal):
+# their paths outside stay the same across restarts, the socket path is known before
+# the first start, and the journal can be read after the daemon stopped. No directory
+# is created outside the namespace (a missing /run/systemd or /run/log is made inside a
+# tmpfs over /run; a missing /var/log/journal is left alone: Storage=volatile never
+# looks there). `exec`: the pid we started is journald's.
+_JOURNALD_SCRIPT = r"""
+set -eu
+conf=$1 sockdir=$2 journaldir=$3 binary=$4
+if [ ! -d /run/systemd ] || [ ! -d /run/log ]; then
+    mount -t tmpfs -o mode=0755 tmpfs /run
+    mkdir -p /run/systemd /run/log
+fi
+mount -t tmpfs -o mode=0755 tmpfs /run/systemd
+mount -t tmpfs -o mode=0755 tmpfs /run/log
+if [ -d /var/log/journal ]; then mount -t tmpfs -o mode=2755 tmpfs /var/log/journal; fi
+mount --bind "$conf" /etc/systemd/journald.conf
+for d in /etc/systemd/journald.conf.d /usr/local/lib/systemd/journald.conf.d /usr/lib/systemd/journald.conf.d \
+         /lib/systemd/journald.conf.d; do
+    if [ -d "$d" ]; then mount -t tmpfs -o mode=0755 tmpfs "$d"; fi
+done
+mkdir -p /run/systemd/journal /run/log/journal
+mount --bind "$sockdir" /run/systemd/journal
+mount --bind "$journaldir" /run/log/journal
+exec "$binary"
+"""
+
+# Volatile storage, nothing forwarded or read from elsewhere, no rate limit (tests send
+# bursts), a cap on the journal, LineMax only matters for the stdout socket.
+JOURNALD_CONF = """\
+[Journal]
+Storage=volatile
+Compress=yes
+Seal=no
+ReadKMsg=no
+Audit=no
+ForwardToSyslog=no
+ForwardToKMsg=no
+ForwardToConsole=no
+ForwardToWall=no
+RateLimitIntervalSec=0
+RateLimitBurst=0
+RuntimeMaxUse=256M
+RuntimeMaxFileSize=64M
+LineMax=1M
+MaxLevelStore=debug
+"""
+
+Entry = Dict[str, Any]
+
+
+def decode_journal_value(value: Any) -> Any:
+    """One field of ``journalctl -o json``: a string as it is; an array of byte values (a
+    value that is not UTF-8 or holds control characters journalctl will not print) as
+    text, its invalid bytes as lone surrogates (``surrogateescape``: byte 0xff becomes
+    ``"\\udcff"``); a field given more than once in the entry (an array of those) as a
+    list; ``None`` (a value journalctl left out) as ``None``."""
+    if isinstance(value, list):
+        if all(isinstance(item, int) for item in value):
+            return bytes(value).decode("utf-8", "surrogateescape")
+        return [decode_journal_value(item) for item in value]
+    return value
+
+
+class Journald:
+    """A private systemd-journald: ``start()``, ``socket_path`` (where the native protocol
+    goes, also as ``url``), ``entries()``/``wait_for()`` (what ``journalctl -o json``
+    reads back), ``stop()``/``kill()``/``restart()``, ``close()``.
+
+    ``socket_path`` (``<sockdir>/socket``, the namespace's ``/run/systemd/journal/socket``)
+    exists from the first start on and stays the same across restarts;
+    ``proc_socket_path`` is the same socket seen through ``/proc/<pid>/root``.
+    ``stdout_path`` and ``dev_log_path`` are its other two sockets (the stdout stream
+    protocol, syslog datagrams). The journal files live in ``<workdir>/journal`` and
+    survive stop() and restart(). Entries are dicts of field -> str (see
+    :func:`decode_journal_value`), journald's own fields (``_PID``, ``_TRANSPORT``,
+    ``__CURSOR``...) included.
+    """
+
+    name = "journald"
+
+    def __init__(self, workdir: Path | str) -> None:
+        self.workdir = Path(workdir).resolve()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.journal_dir = self.workdir / "journal"
+        self.journal_dir.mkdir(exist_ok=True)
+        self.config_file = self.workdir / "journald.conf"
+        self.stderr_file = self.workdir / "stderr.log"
+        # Short, outside tmp_path: a sun_path holds 107 bytes.
+        self.sockdir = Path(tempfile.mkdtemp(prefix="ljd-"))
+        self.socket_path = str(self.sockdir / "socket")
+        self.stdout_path = str(self.sockdir / "stdout")
+        self.dev_log_path = str(self.sockdir / "dev-log")
+        self.url = f"journald://{self.socket_path}"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def __repr__(self) -> str:
+        return f"<Journald pid={self.pid} socket={self.socket_path}>"
+
+    def __enter__(self) -> Journald:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- tools ----------------------------------------------------------------------------
+
+    @staticmethod
+    def binary() -> Path:
+        for candidate in JOURNALD_BINARIES:
+            if os.access(candidate, os.X_OK):
+                return Path(candidate)
+        raise DaemonError(f"systemd-journald not found at {' or '.join(JOURNALD_BINARIES)}; {JOURNALD_INSTALL_HINT}")
+
+    @staticmethod
+    def _tool(name: str) -> str:
+        found = shutil.which(name) or shutil.which(name, path="/usr/bin:/bin:/usr/sbin:/sbin")
+        if found is None:
+            raise DaemonError(f"{name} not found on PATH; {JOURNALD_INSTALL_HINT}")
+        return found
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def proc_socket_path(self) -> str:
+        if self.pid is None:
+            raise DaemonError("journald was never started")
+        return f"/proc/{self.pid}/root/run/systemd/journal/socket"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start journald; return once its native socket is bound in its own process."""
+        if self.running:
+            raise DaemonError(f"journald is already running (pid {self.pid})")
+        if os.geteuid() != 0:
+            raise DaemonError("journald in a private mount namespace needs root (unshare -m, mount)")
+        binary = self.binary()
+        unshare = self._tool("unshare")
+        self._tool("journalctl")  # reading back needs it: fail now rather than at wait_for()
+        self.config_file.write_text(JOURNALD_CONF)
+        command = [
+            unshare, "-m", "--propagation", "private", "sh", "-c", _JOURNALD_SCRIPT, "sh",
+            str(self.config_file), str(self.sockdir), str(self.journal_dir), str(binary),
+        ]  # fmt: skip
+        with open(self.stderr_file, "ab") as err:
+            err.write(f"--- {time.strftime('%H:%M:%S')} starting journald\n".encode())
+            err.flush()
+            self._proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=err,
+                stderr=err,
+                cwd=self.workdir,
+                start_new_session=True,
+                preexec_fn=_set_pdeathsig,
+            )
+        deadline = time.monotonic() + timeout
+        while not self._listening():
+            if self._proc.poll() is not None:
+                raise DaemonError(
+                    f"journald exited with status {self._proc.returncode} during start" + self._diagnostics()
+                )
+            if time.monotonic() > deadline:
+                self._terminate(timeout)
+                raise DaemonError(
+                    f"journald (pid {self.pid}) has no native socket after {timeout}s" + self._diagnostics()
+                )
+            time.sleep(POLL_INTERVAL)
+
+    def _listening(self) -> bool:
+        """The native socket is bound by our journald (not a stale file of a previous run:
+        /proc/net/unix shows the path as bound inside the namespace, and the inode must be
+        one of the process's own sockets)."""
+        assert self._proc is not None
+        if not os.path.exists(self.socket_path):
+            return False
+        own = _socket_inodes(self._proc.pid)
+        return any(ls.path == "/run/systemd/journal/socket" and ls.inode in own for ls in _unix_listeners())
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after ``timeout``. No-op when not running."""
+        if self.running:
+            self._terminate(timeout)
+
+    def kill(self, sig: int = signal.SIGKILL, timeout: float = 10.0) -> None:
+        """Send ``sig``; for SIGKILL/SIGTERM/SIGINT/SIGQUIT wait until it exited."""
+        if not self.running:
+            raise DaemonError("journald is not running")
+        assert self._proc is not None
+        os.kill(self._proc.pid, sig)
+        if sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+            os.kill(self._proc.pid, signal.SIGCONT)
+            self._proc.wait(timeout)
+
+    def restart(self, timeout: float = 10.0) -> None:
+        self.stop(timeout)
+        self.start(timeout)
+
+    def close(self) -> None:
+        """stop() and remove the socket directory. Idempotent."""
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.sockdir, ignore_errors=True)
+
+    def _terminate(self, timeout: float) -> None:
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+            os.kill(proc.pid, signal.SIGCONT)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    # ---- reading back ---------------------------------------------------------------------
+
+    def entries(self, *matches: str, **fields: str) -> list[Entry]:
+        """Every entry of the journal, oldest first, through ``journalctl --directory
+        -o json --all``; ``matches`` (``"FIELD=value"``) and ``fields`` (FIELD=value)
+        are journalctl matches (AND of different fields)."""
+        args = [*matches, *(f"{name}={value}" for name, value in fields.items())]
+        proc = subprocess.run(
+            [self._tool("journalctl"), f"--directory={self.journal_dir}", "-o", "json", "--all",
+             "--no-pager", "--quiet", *args],
+            capture_output=True,
+            timeout=30,
+        )  # fmt: skip
+        # No journal file yet (nothing written) is no entries and status 0.
+        if proc.returncode != 0:
+            raise DaemonError(f"journalctl failed ({proc.returncode}): {proc.stderr.decode(errors='replace')}")
+        out: list[Entry] = []
+        for line in proc.stdout.splitlines():
+            if line.strip():
+                record = json.loads(line)
+                out.append({key: decode_journal_value(value) for key, value in record.items()})
+        return out
+
+    def wait_for(self, n: int, timeout: float = 10.0, *, identifier: str | None = None, **fields: str) -> list[Entry]:
+        """Wait until at least ``n`` entries match (``identifier``: SYSLOG_IDENTIFIER;
+        ``fields``: more journalctl matches); return all that match."""
+        if identifier is not None:
+            fields["SYSLOG_IDENTIFIER"] = identifier
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.entries(**fields)
+            if len(got) >= n:
+                return got
+            if time.monotonic() > deadline:
+                shown = "\n".join(json.dumps(e, ensure_ascii=False)[:2000] for e in self.entries()[-10:])
+                raise DaemonTimeout(
+                    f"journald: {len(got)} of {n} entries matching {fields} after {timeout}s; "
+                    f"last entries of the journal:\n{shown}" + self._diagnostics()
+                )
+            time.sleep(0.05)
+
+    def stderr(self) -> str:
+        try:
+            return self.stderr_file.read_bytes().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def _diagnostics(self) -> str:
+        return f"\n--- journald stderr ({self.stderr_file}):\n{_tail(self.stderr())}"
+
+
+class JournaldFactory:
+    """``factory()`` -> an un-started :class:`Journald` in its own subdirectory; all closed
+    at teardown."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.made: list[Journald] = []
+
+    def __call__(self) -> Journald:
+        journald = Journald(self.base / f"journald-{len(self.made)}")
+        self.made.append(journald)
+        return journald
+
+    def close_all(self) -> None:
+        errors = []
+        for journald in self.made:
+            try:
+                journald.close()
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+
+@pytest.fixture
+def journald_factory(tmp_path: Path) -> Iterator[JournaldFactory]:
+    """Un-started private journalds (``j = journald_factory(); ... j.start()``)."""
+    factory = JournaldFactory(tmp_path)
+    try:
+        yield factory
+    finally:
+        factory.close_all()
+
+
+@pytest.fixture
+def journald(journald_factory: JournaldFactory) -> Journald:
+    """A started private systemd-journald (see :class:`Journald`). Missing systemd-journald,
+    journalctl or unshare, or not root: the test fails (never skips)."""
+    j = journald_factory()
+    j.start()
+    return j
