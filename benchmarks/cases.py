@@ -7,12 +7,15 @@ connecting and warming up happen before it, draining and closing after it.
 
 The RELP cases (`ours-relp`, `ours-relp-background`, `rsyslog-relp-e2e`, and
 `ours-tcp-rsyslog`, TCP into the same kind of daemon for a like-for-like per-call
-comparison) are `optional`: they run when named in `--only`, not by default.
+comparison) and the journald cases (`ours-journald`, `logging-journald`, into a private
+systemd-journald: journald.py) are `optional`: they run when named in `--only`, not by
+default.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib.util
 import logging
 import logging.handlers
 import socket
@@ -23,6 +26,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import trustme
+from journald import Journald
+from journald import unavailable as journald_unavailable
 from loguru import logger
 from receivers import Receivers, ReceiverSpec
 from rfc5424logging import Rfc5424SysLogHandler
@@ -49,6 +54,15 @@ class Env:
     payload: bytes  # the raw-sendto datagram: what our sink sends for MESSAGE
     rsyslog: Rsyslog | None = None  # imtcp
     rsyslog_relp: Rsyslog | None = None  # imrelp, the same configuration otherwise
+    journald: Journald | None = None  # a private systemd-journald (journald.py)
+    #: Per journald case: the logging calls it made (warm-up included), and, after
+    #: teardown, the entries of its SYSLOG_IDENTIFIER the journal holds.
+    journal_calls: dict[str, int] = field(default_factory=dict)
+    journal_entries: dict[str, int] = field(default_factory=dict)
+
+    def journald_socket(self) -> str:
+        assert self.journald is not None
+        return self.journald.socket_path
 
     def daemon(self, protocol: str) -> Rsyslog:
         daemon = self.rsyslog_relp if protocol == "relp" else self.rsyslog
@@ -81,6 +95,8 @@ class Case:
     end_to_end: bool = False
     #: Run only when named in `--only` (not in the default set, which tests pin).
     optional: bool = False
+    #: Logs into the private systemd-journald with this SYSLOG_IDENTIFIER ("": not a journald case).
+    journald: str = ""
 
     @property
     def needs_rsyslog(self) -> bool:
@@ -283,6 +299,34 @@ def rsyslog_sink_alone(env: Env, count: int) -> Sample:
     return Sample(elapsed / count * 1e6, extra)
 
 
+def into_journald(name: str, run: Callable[[Env, int], Sample]) -> Callable[[Env, int], Sample]:
+    """`run` (which makes `count` + WARM_CALLS logging calls), its calls counted for the
+    delivery check at teardown (the journal's entries of the case's identifier)."""
+
+    def counted(env: Env, count: int) -> Sample:
+        env.journal_calls[name] = env.journal_calls.get(name, 0) + count + WARM_CALLS
+        return run(env, count)
+
+    return counted
+
+
+#: The identifiers (SYSLOG_IDENTIFIER) of the journald cases: each counts its own entries.
+JOURNALD_IDS = {"ours-journald": "bench-ours", "logging-journald": "bench-logging-journald"}
+
+
+def _journald(env: Env) -> SyslogSink:
+    return SyslogSink(f"journald://{env.journald_socket()}", app_name=JOURNALD_IDS["ours-journald"])
+
+
+def _logging_journald(env: Env) -> logging.Handler:
+    """logging_journald's handler (PyPI logging-journald, the pure-Python peer) at the same
+    socket, with its defaults (it computes a MESSAGE_ID per record, and sends the record's
+    attributes as fields)."""
+    from logging_journald import JournaldLogHandler
+
+    return JournaldLogHandler(identifier=JOURNALD_IDS["logging-journald"], socket_path=env.journald_socket())
+
+
 def our_datagram() -> bytes:
     """The exact RFC 5424 datagram our sink sends for MESSAGE: the raw-sendto payload."""
     memory = MemoryTransport()
@@ -442,6 +486,25 @@ CASES: list[Case] = [
         end_to_end=True,
         optional=True,
     ),
+    # journald (optional: run with --only, as root). Per call into a real systemd-journald
+    # in a private mount namespace, over its native socket: ours, and logging-journald's
+    # handler as a loguru sink (loguru in front of both, as for loguru-stdlib-udp).
+    Case(
+        "ours-journald",
+        "loguru + SyslogSink, journald native",
+        "ours",
+        into_journald("ours-journald", loguru_ours(_journald)),
+        optional=True,
+        journald=JOURNALD_IDS["ours-journald"],
+    ),
+    Case(
+        "logging-journald",
+        "loguru + logging-journald handler",
+        "stdlib",
+        into_journald("logging-journald", loguru_sink(_logging_journald)),
+        optional=True,
+        journald=JOURNALD_IDS["logging-journald"],
+    ),
 ]
 
 #: Cases measured once, each in a fresh child process (see memory.py).
@@ -452,7 +515,8 @@ MEMORY_CASES = {
 
 
 def setup(cases: list[Case], tmp: Path) -> tuple[Env, dict[str, str]]:
-    """Start what `cases` need: the receiver process (TLS with a trustme CA), rsyslogd.
+    """Start what `cases` need: the receiver process (TLS with a trustme CA), rsyslogd,
+    a private systemd-journald.
 
     Returns the environment and, for cases that cannot run here, why ("skipped: ...").
     """
@@ -490,11 +554,48 @@ def setup(cases: list[Case], tmp: Path) -> tuple[Env, dict[str, str]]:
                 why = f"skipped: rsyslogd did not start ({exc})"
         if getattr(env, attribute) is None:
             skipped.update(dict.fromkeys(rsyslog_cases, why))
+    journald_cases = [case.name for case in cases if case.journald]
+    for name in journald_cases:
+        why = _journald_case_unavailable(name)
+        if why:
+            skipped[name] = why
+    if any(name not in skipped for name in journald_cases):
+        reason = journald_unavailable()
+        if reason is None:
+            (tmp / "journald").mkdir()
+            daemon = Journald(tmp / "journald")
+            try:
+                daemon.start()
+                env.journald = daemon
+            except RuntimeError as exc:
+                reason = f"journald did not start ({exc})"
+        if env.journald is None:
+            skipped.update({name: f"skipped: {reason}" for name in journald_cases if name not in skipped})
     return env, skipped
 
 
+def _journald_case_unavailable(name: str) -> str | None:
+    """Why a journald case cannot run with what is installed, or None."""
+    if name == "ours-journald" and not hasattr(loguru_syslog, "JournaldTransport"):
+        return "skipped: this loguru_syslog has no journald transport"
+    if name == "logging-journald" and importlib.util.find_spec("logging_journald") is None:
+        return "skipped: logging-journald not installed (pip install logging-journald; Python >= 3.10)"
+    return None
+
+
 def teardown(env: Env) -> dict[str, int]:
-    """Stop the rsyslogds and the receivers; returns the octets each receiver socket got."""
+    """Stop the daemons and the receivers; returns the octets each receiver socket got.
+
+    Before journald stops, `env.journal_entries` gets the entries each journald case left
+    in the journal (to compare with `env.journal_calls`: what the cases logged).
+    """
+    if env.journald is not None:
+        try:
+            for name, calls in env.journal_calls.items():
+                identifier = JOURNALD_IDS[name]
+                env.journal_entries[name] = env.journald.wait_for(identifier, calls)
+        finally:
+            env.journald.stop()
     for daemon in (env.rsyslog, env.rsyslog_relp):
         if daemon is not None:
             daemon.stop()

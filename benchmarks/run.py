@@ -6,7 +6,7 @@ Repetitions are interleaved (each repetition runs every case once, in a rotated
 order) after one warm-up round, so that slow phases of a shared machine hit all
 cases alike; each case reports the median, min and max of its repetitions.
 The memory cases run once each, in a fresh child process. The optional cases (RELP,
-and TCP into rsyslogd per call beside it) run only when named in --only. See
+TCP into rsyslogd per call beside it, and journald) run only when named in --only. See
 docs/performance.md.
 """
 
@@ -245,6 +245,9 @@ def run_timed(bench: Any, cases: list[Any], args: argparse.Namespace, tmp: Path)
         out[case.name] = _summary(case, samples[case.name])
         if case.sockets:
             out[case.name]["extra"]["received_octets"] = sum(received.get(name, 0) for _, name in case.sockets)
+        if case.name in env.journal_entries:  # every call of the case (warm-up included) vs the journal
+            out[case.name]["extra"]["journal_calls"] = env.journal_calls.get(case.name, 0)
+            out[case.name]["extra"]["journal_entries"] = env.journal_entries[case.name]
     return out
 
 
@@ -362,6 +365,10 @@ def _notes(case: dict[str, Any]) -> str:
         notes.append(f"dropped {extra.get('dropped', 0)}, errors {extra.get('errors', 0)}")
     if extra.get("resent") or extra.get("rejected"):
         notes.append(f"resent {extra.get('resent', 0)}, rejected {extra.get('rejected', 0)}")
+    if "journal_entries" in extra:
+        notes.append(f"{extra['journal_entries']} of {extra['journal_calls']} calls in the journal")
+    if "cpu_us" in extra and "journal_entries" in extra:
+        notes.append(f"{extra['cpu_us']:.1f} us CPU/call")
     return "; ".join(notes)
 
 

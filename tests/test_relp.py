@@ -230,6 +230,10 @@ def test_a_500_is_counted_as_rejected_not_resent_and_later_messages_still_arrive
         assert [d.split(b">", 1)[1].decode() for d in peer.received] == texts
         assert (stats.rejected, stats.sent, stats.resent, stats.dropped) == (2, 4, 0, 0), stats
         assert peer.connections == 1
+        # `close` is sent, not waited for: give the peer's thread a moment to read it.
+        waited = time.monotonic() + 2.0
+        while peer.commands[-1] != b"close" and time.monotonic() < waited:
+            time.sleep(0.01)
         assert peer.commands[0] == b"open" and peer.commands[-1] == b"close", peer.commands
     finally:
         peer.close()

@@ -38,7 +38,18 @@ ARGUMENT, URL_QUERY, DEFAULT = "argument", "URL query", "default"
 RFC3164_MAX = 1024
 _TLS_OPTIONS = ("tls_context", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_verify", "tls_server_name")
 #: Options that mean nothing to journald's native protocol (fields, never cut).
-_NOT_FOR_JOURNALD = ("header", "framing", "hostname", "max_message_size", "bom", "sd_id", *_TLS_OPTIONS)
+_NOT_FOR_JOURNALD = (
+    "header",
+    "framing",
+    "hostname",
+    "msgid",
+    "max_message_size",
+    "keep_newlines",
+    "replacement",
+    "bom",
+    "sd_id",
+    *_TLS_OPTIONS,
+)
 
 
 @dataclass(frozen=True)
@@ -302,7 +313,7 @@ def _check_applicable(
         for name in _NOT_FOR_JOURNALD:
             if name in set_here:
                 raise SyslogConfigError(
-                    name, values[name], "not for journald:// (it takes fields: no header, framing, size or TLS)"
+                    name, values[name], "not for journald:// (it takes fields, kept whole: no header, framing, size, newline handling or TLS)"
                 )
     if parsed is None:
         for name in ("framing", "timeout", *_TLS_OPTIONS):
