@@ -313,7 +313,10 @@ def _check_applicable(
         for name in _NOT_FOR_JOURNALD:
             if name in set_here:
                 raise SyslogConfigError(
-                    name, values[name], "not for journald:// (it takes fields, kept whole: no header, framing, size, newline handling or TLS)"
+                    name,
+                    values[name],
+                    "not for journald:// (it takes fields, kept whole: no header, framing, size, "
+                    "newline handling or TLS)",
                 )
     if parsed is None:
         for name in ("framing", "timeout", *_TLS_OPTIONS):
