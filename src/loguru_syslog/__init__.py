@@ -16,6 +16,7 @@ from ._config import SyslogConfig
 from ._counters import SyslogStats
 from ._errors import SyslogConfigError, SyslogConfigWarning
 from ._framing import Framer, LineFeed, OctetCounting, lf, octet_counting
+from ._handler import SyslogHandler
 from ._journald import JournaldTransport
 from ._memory import MemoryTransport
 from ._relp import RELPTransport
@@ -45,6 +46,7 @@ __all__ = [
     "SyslogConfig",
     "SyslogConfigError",
     "SyslogConfigWarning",
+    "SyslogHandler",
     "SyslogSink",
     "SyslogStats",
     "TCPTransport",

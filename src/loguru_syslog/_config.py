@@ -229,6 +229,31 @@ def resolve(address: AddressLike, given: Mapping[str, Any], sources: Mapping[str
     return SyslogConfig(**values)
 
 
+def configure(
+    front: str,
+    address: AddressLike,
+    transport: Transport | None,
+    config: SyslogConfig | None,
+    options: Mapping[str, Any],
+) -> SyslogConfig:
+    """What a front's constructor does with its arguments (the sink's, the handler's):
+    a config given whole, or one resolved from the address and the keyword options.
+    A misspelt option is a TypeError naming `front`, as Python's own would be."""
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:  # a misspelt option must not pass silently
+        guess = closest(unknown[0], list(OPTIONS))
+        hint = f"; did you mean {guess}?" if guess else ""
+        raise TypeError(f"{front}() got an unexpected keyword argument {unknown[0]!r}{hint}")
+    given: dict[str, Any] = {name: value for name, value in options.items() if value is not None}
+    if config is not None:
+        if given or address is not None or transport is not None:
+            raise SyslogConfigError("config", config, "alone: the options are in it already")
+        return config
+    if transport is not None:
+        given["transport"] = transport
+    return resolve(address, given)
+
+
 def parse_address(address: AddressLike) -> Address | None:
     """The parsed address, or None for a Transport instance."""
     if isinstance(address, str):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ._config import AddressLike, SyslogConfig, closest, resolve
+from ._config import AddressLike, SyslogConfig, configure, resolve
 from ._core import Core
 from ._counters import SyslogStats
 from ._env import config_from_env
-from ._errors import SyslogConfigError
-from ._options import OPTIONS, SinkOptions
+from ._options import SinkOptions
 from ._transport import Transport
 
 if TYPE_CHECKING:
@@ -41,19 +40,7 @@ class SyslogSink:
         config: SyslogConfig | None = None,
         **options: Unpack[SinkOptions],
     ) -> None:
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:  # a misspelt option must not pass silently
-            guess = closest(unknown[0], list(OPTIONS))
-            hint = f"; did you mean {guess}?" if guess else ""
-            raise TypeError(f"SyslogSink() got an unexpected keyword argument {unknown[0]!r}{hint}")
-        given: dict[str, Any] = {name: value for name, value in options.items() if value is not None}
-        if config is not None:
-            if given or address is not None or transport is not None:
-                raise SyslogConfigError("config", config, "alone: the options are in it already")
-        else:
-            if transport is not None:
-                given["transport"] = transport
-            config = resolve(address, given)
+        config = configure("SyslogSink", address, transport, config, options)
         self.config = config
         self.transport = config.transport
         self._core = Core(config)
