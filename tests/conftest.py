@@ -138,3 +138,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for nodeid in _skipped_daemon_tests:
             print(f"  {nodeid}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def make_log_record(
+    text: str = "hello",
+    *,
+    level: int = 20,
+    name: str = "golden",
+    extra: dict[str, Any] | None = None,
+    exc_info: Any = None,
+    time: datetime = FIXED_TIME,
+    pid: int = FIXED_PID,
+    pathname: str = "/srv/app/golden.py",
+    lineno: int = 12,
+    func: str = "handler",
+) -> Any:
+    """The stdlib's LogRecord for what make_message() gives the sink: the same text, level
+    number, time and process (the level name is the one `logging` has for `level`)."""
+    import logging
+
+    record = logging.getLogger(name).makeRecord(name, level, pathname, lineno, text, None, exc_info, func, extra)
+    record.created = time.timestamp()
+    record.msecs = time.microsecond / 1000
+    record.process = pid
+    return record

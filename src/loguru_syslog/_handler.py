@@ -9,6 +9,7 @@ wire format, one set of guarantees.
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, cast
 
@@ -37,7 +38,7 @@ class _Level(NamedTuple):
 
 
 class _Process(NamedTuple):
-    id: int | None
+    id: int
 
 
 class _File(NamedTuple):
@@ -54,22 +55,49 @@ class _Exception(NamedTuple):
     traceback: Any
 
 
-def record_view(record: logging.LogRecord) -> dict[str, Any]:
-    """The loguru record a LogRecord stands for, as far as the formatters read one."""
-    keys = record.__dict__.keys() - PLAIN_ATTRIBUTES
-    exc_info = record.exc_info
-    return {
-        "time": datetime.fromtimestamp(record.created).astimezone(),
-        "level": _Level(record.levelname, record.levelno),
-        "process": _Process(record.process),
-        "extra": {key: record.__dict__[key] for key in keys} if keys else {},
-        "file": _File(record.pathname),
-        "function": record.funcName,
-        "line": record.lineno,
-        "name": record.name,
-        "thread": _Thread(record.threadName),
-        "exception": _Exception(*exc_info) if exc_info and exc_info[0] is not None else None,
+_LEVELS: dict[tuple[str, int], _Level] = {}
+#: The local UTC offset, found again when the second changes (DST), as [second, tzinfo].
+_LOCAL_OFFSET: list[Any] = [None, None]
+_PROCESSES: dict[int, _Process] = {}
+_CACHE_SIZE = 256
+
+
+def record_view(record: logging.LogRecord, call_site: bool = True) -> dict[str, Any]:
+    """The loguru record a LogRecord stands for, as far as the formatters read one
+    (`call_site=False`: without the call site and exception, which only journal entries use)."""
+    level = _LEVELS.get((record.levelname, record.levelno))
+    if level is None:
+        if len(_LEVELS) >= _CACHE_SIZE:
+            _LEVELS.clear()
+        level = _LEVELS[(record.levelname, record.levelno)] = _Level(record.levelname, record.levelno)
+    pid = record.process if record.process is not None else os.getpid()  # logging.logProcesses = False
+    process = _PROCESSES.get(pid)
+    if process is None:
+        process = _PROCESSES[pid] = _Process(pid)
+    attributes = record.__dict__
+    keys = attributes.keys() - PLAIN_ATTRIBUTES
+    created = record.created
+    second = int(created)
+    if _LOCAL_OFFSET[0] != second:
+        _LOCAL_OFFSET[:] = [second, datetime.fromtimestamp(second).astimezone().tzinfo]
+    view = {
+        "time": datetime.fromtimestamp(created, _LOCAL_OFFSET[1]),
+        "level": level,
+        "process": process,
+        # In the order given (`extra=`), as the sink keeps it; the set only says which.
+        "extra": {key: value for key, value in attributes.items() if key in keys} if keys else {},
     }
+    if call_site:
+        exc_info = record.exc_info
+        view.update(
+            file=_File(record.pathname),
+            function=record.funcName,
+            line=record.lineno,
+            name=record.name,
+            thread=_Thread(record.threadName),
+            exception=_Exception(*exc_info) if exc_info and exc_info[0] is not None else None,
+        )
+    return view
 
 
 class SyslogHandler(logging.Handler):
@@ -97,6 +125,7 @@ class SyslogHandler(logging.Handler):
         self.transport = self.config.transport
         self._core = Core(self.config)
         self._format_record = self._core.formatter.format
+        self._call_site = self.transport.payload == "journal"  # only journal entries hold it
 
     @classmethod
     def from_env(
@@ -108,7 +137,8 @@ class SyslogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            data = self._format_record(self.format(record), cast("Record", record_view(record)))
+            view = record_view(record, self._call_site)
+            data = self._format_record(self.format(record), cast("Record", view))
         except Exception:
             self.handleError(record)  # a bad record (a failing %-format): the stdlib's way
             return

@@ -93,7 +93,7 @@ class JournalFormatter:
             field(b"SYSLOG_PID", str(record["process"].id)),
         ]
         file, function, line = record.get("file"), record.get("function"), record.get("line")
-        if file is not None:
+        if file is not None and file.path is not None:
             parts.append(field(b"CODE_FILE", file.path))
         if line is not None:
             parts.append(field(b"CODE_LINE", str(line)))
@@ -102,7 +102,7 @@ class JournalFormatter:
         name, thread = record.get("name"), record.get("thread")
         if name is not None:
             parts.append(field(b"LOGGER", name))
-        if thread is not None:
+        if thread is not None and thread.name is not None:  # None: logging.logThreads = False
             parts.append(field(b"THREAD_NAME", thread.name))
         exception = record.get("exception")
         if exception is not None and exception.type is not None:
