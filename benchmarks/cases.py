@@ -9,7 +9,9 @@ The RELP cases (`ours-relp`, `ours-relp-background`, `rsyslog-relp-e2e`, and
 `ours-tcp-rsyslog`, TCP into the same kind of daemon for a like-for-like per-call
 comparison) and the journald cases (`ours-journald`, `logging-journald`, into a private
 systemd-journald: journald.py) are `optional`: they run when named in `--only`, not by
-default.
+default. So are the stdlib-logging rows without loguru (`stdlib-ours-udp`: our
+`SyslogHandler`; `stdlib-sysloghandler-udp`: the standard `SysLogHandler`), beside
+`stdlib-rfc5424-udp` (rfc5424-logging-handler, which is in the default set).
 """
 
 from __future__ import annotations
@@ -188,32 +190,57 @@ def loguru_sink(make_sink: Callable[[Env], Any]) -> Callable[[Env, int], Sample]
     return run
 
 
-def stdlib_rfc5424(socktype: int, name: str) -> Callable[[Env, int], Sample]:
-    """stdlib logging (no loguru) + rfc5424-logging-handler."""
+def stdlib_logging(name: str, make_handler: Callable[[Env], logging.Handler]) -> Callable[[Env, int], Sample]:
+    """stdlib logging (no loguru) + a `logging.Handler`: the same logger setup, message and
+    timed loop for every handler (rfc5424-logging-handler, the stdlib's `SysLogHandler`, ours)."""
 
     def run(env: Env, count: int) -> Sample:
-        handler = Rfc5424SysLogHandler(
-            address=("127.0.0.1", env.receivers.ports[name]), socktype=socktype, appname="bench"
-        )
+        handler = make_handler(env)
         log = logging.getLogger(f"bench.{name}")
         log.propagate = False
         log.setLevel(logging.INFO)
         log.addHandler(handler)
+        cpu: dict[str, Any] = {}
         try:
             info = log.info
             for _ in range(WARM_CALLS):
                 info(MESSAGE)
             gc.collect()
+            cpu_start = time.thread_time()
             start = time.perf_counter()
             for _ in range(count):
                 info(MESSAGE)
             end = time.perf_counter()
+            cpu["cpu_us"] = (time.thread_time() - cpu_start) / count * 1e6
         finally:
             log.removeHandler(handler)
             handler.close()
-        return Sample((end - start) / count * 1e6)
+        stats = getattr(handler, "stats", None)  # ours: the same counters as the sink's
+        if stats is not None:
+            cpu.update(sent=stats.sent, dropped=stats.dropped, errors=stats.errors, truncated=stats.truncated)
+        return Sample((end - start) / count * 1e6, cpu)
 
     return run
+
+
+def stdlib_rfc5424(socktype: int, name: str) -> Callable[[Env, int], Sample]:
+    """stdlib logging (no loguru) + rfc5424-logging-handler."""
+    return stdlib_logging(
+        name,
+        lambda env: Rfc5424SysLogHandler(
+            address=("127.0.0.1", env.receivers.ports[name]), socktype=socktype, appname="bench"
+        ),
+    )
+
+
+def stdlib_ours_udp(name: str) -> Callable[[Env, int], Sample]:
+    """stdlib logging (no loguru) + our `SyslogHandler` over UDP, RFC 5424 (the default header),
+    with the same app-name as the rfc5424-logging-handler case."""
+
+    def make(env: Env) -> logging.Handler:
+        return loguru_syslog.SyslogHandler(f"udp://127.0.0.1:{env.receivers.ports[name]}", app_name="bench")
+
+    return stdlib_logging(name, make)
 
 
 def raw_sendto(env: Env, count: int) -> Sample:
@@ -403,6 +430,24 @@ CASES: list[Case] = [
         "stdlib",
         stdlib_rfc5424(socket.SOCK_STREAM, "stdlib-rfc5424-tcp"),
         (("tcp", "stdlib-rfc5424-tcp"),),
+    ),
+    # stdlib logging without loguru (optional: run with --only, beside stdlib-rfc5424-udp):
+    # our SyslogHandler, and the standard SysLogHandler, same logger setup, message, receiver.
+    Case(
+        "stdlib-ours-udp",
+        "logging + SyslogHandler, UDP rfc5424",
+        "ours",
+        stdlib_ours_udp("stdlib-ours-udp"),
+        (("udp", "stdlib-ours-udp"),),
+        optional=True,
+    ),
+    Case(
+        "stdlib-sysloghandler-udp",
+        "logging + stdlib SysLogHandler, UDP",
+        "stdlib",
+        stdlib_logging("stdlib-sysloghandler-udp", _stdlib_handler("stdlib-sysloghandler-udp", socket.SOCK_DGRAM)),
+        (("udp", "stdlib-sysloghandler-udp"),),
+        optional=True,
     ),
     Case(
         "ours-udp-rfc5424",

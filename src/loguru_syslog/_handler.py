@@ -73,6 +73,8 @@ def record_view(record: logging.LogRecord, call_site: bool = True) -> dict[str, 
     pid = record.process if record.process is not None else os.getpid()  # logging.logProcesses = False
     process = _PROCESSES.get(pid)
     if process is None:
+        if len(_PROCESSES) >= _CACHE_SIZE:  # a pre-fork server's children come and go
+            _PROCESSES.clear()
         process = _PROCESSES[pid] = _Process(pid)
     attributes = record.__dict__
     keys = attributes.keys() - PLAIN_ATTRIBUTES
