@@ -15,8 +15,8 @@ import socket
 
 from ._address import JOURNAL_SOCKET, check_unix_path
 from ._options import DEFAULT_TIMEOUT, parse_seconds
-from ._sockets import Aborter, connect_socket, deadline_after, wait
-from ._transport import Transport
+from ._socket_transport import SocketTransport
+from ._sockets import closed_on_error, connect_socket, wait
 
 #: The send buffer asked for (the kernel caps it at net.core.wmem_max): fewer entries
 #: need the memfd, and a burst waits less.
@@ -29,65 +29,35 @@ _SEALS = (
 )
 
 
-class JournaldTransport(Transport):
+class JournaldTransport(SocketTransport):
     """Entries to systemd-journald at `path` (its native socket by default)."""
 
     payload = "journal"
     default_header = "pri"  # not used: journald takes fields, not a header
     default_max_message_size = 1 << 24  # not used: entries are never cut
-    carries_newlines = True
-    datagram = False  # one datagram each, but too-big ones go by memfd: no datagram recovery
 
     def __init__(self, path: str = JOURNAL_SOCKET, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        super().__init__(timeout=parse_seconds(timeout, "timeout"), framer=None)
+        self.datagram = False  # one datagram each, but too-big ones go by memfd: no datagram recovery
+        self.carries_newlines = True
         self.path = check_unix_path(path, "path")
-        self.timeout = parse_seconds(timeout, "timeout")
-        self.aborter = Aborter()
-        self._sock: socket.socket | None = None
 
-    def is_failure(self, exc: BaseException) -> bool:
-        return isinstance(exc, OSError) and exc.errno is not None
-
-    def open(self) -> None:
-        self.close()
-        self.aborter.reset()
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        try:
+    def dial(self) -> socket.socket:
+        with closed_on_error(socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)) as sock:
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
             except OSError:
                 pass
-            connect_socket(sock, self.path, deadline_after(self.timeout, self.deadline), self.aborter)
-        except BaseException:
-            sock.close()
-            raise
-        self._sock = sock
+            connect_socket(sock, self.path, self.deadline_after_timeout(), self.aborter)
+        return sock
 
     def send(self, message: bytes) -> None:
-        sock = self._sock
-        if sock is None:
-            raise ConnectionError(errno.ENOTCONN, "not connected")
         try:
-            try:
-                sock.send(message)
-            except BlockingIOError:  # journald's queue is full: wait, within the timeout
-                wait(sock, deadline_after(self.timeout, self.deadline), self.aborter)
-                sock.send(message)
+            super().send(message)  # one datagram, bounded by the timeout
         except OSError as exc:
             if exc.errno not in (errno.EMSGSIZE, errno.ENOBUFS):
                 raise
-            self._send_memfd(sock, message)
-
-    def close(self) -> None:
-        sock, self._sock = self._sock, None
-        if sock is not None:
-            sock.close()
-
-    def abort(self) -> None:
-        self.aborter.abort()
-
-    def after_fork(self) -> None:
-        self.aborter.discard()
-        self.close()
+            self._send_memfd(self.current_socket(), message)
 
     def _send_memfd(self, sock: socket.socket, entry: bytes) -> None:
         """The entry in a sealed memfd, the descriptor passed to journald."""
@@ -101,7 +71,7 @@ class JournaldTransport(Transport):
             try:
                 sock.sendmsg([], rights)
             except BlockingIOError:
-                wait(sock, deadline_after(self.timeout, self.deadline), self.aborter)
+                wait(sock, self.deadline_after_timeout(), self.aborter)
                 sock.sendmsg([], rights)
         finally:
             os.close(fd)

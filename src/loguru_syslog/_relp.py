@@ -21,7 +21,7 @@ from ._address import DEFAULT_PORTS, check_host
 from ._options import DEFAULT_TIMEOUT, OPTIONS, parse_port, parse_seconds
 from ._outage import report
 from ._socket_transport import SocketTransport
-from ._sockets import connect, wait
+from ._sockets import closed_on_error, connect, wait
 from ._tls import close_notify, wrap
 from ._transport import TransportTimeout
 
@@ -88,7 +88,7 @@ class RELPTransport(SocketTransport):
         sock = connect(self.host, self.port, socket.SOCK_STREAM, deadline, self.aborter)
         if self.context is not None:
             sock = wrap(sock, self.context, self.server_name, deadline, self.aborter, self.timeout)
-        try:
+        with closed_on_error(sock):
             self._inbox.clear()
             self._answered = 0
             self._txnr = 1
@@ -98,9 +98,6 @@ class RELPTransport(SocketTransport):
                 raise RELPError(f"the server refused the RELP session: {txnr} {command!r} {data[:200]!r}")
             if b"commands=" in data and b"syslog" not in data.split(b"commands=", 1)[1].split(b"\n", 1)[0]:
                 raise RELPError("the server does not offer the syslog command")
-        except BaseException:
-            sock.close()
-            raise
         return sock
 
     def send(self, message: bytes) -> None:

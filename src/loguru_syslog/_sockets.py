@@ -19,7 +19,8 @@ import socket
 import ssl
 import threading
 import time
-from typing import Any, List, Tuple
+from contextlib import contextmanager
+from typing import Any, Iterator, List, Tuple
 
 from ._transport import TransportTimeout
 
@@ -75,6 +76,16 @@ class Aborter:
             pair[0].close()
             pair[1].close()
         self.aborted = threading.Event()
+
+
+@contextmanager
+def closed_on_error(sock: socket.socket) -> Iterator[socket.socket]:
+    """The socket, closed if the block raises anything (a half-made connection is not kept)."""
+    try:
+        yield sock
+    except BaseException:
+        sock.close()
+        raise
 
 
 def deadline_after(timeout: float, cap: float = 0.0) -> float:
