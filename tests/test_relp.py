@@ -448,3 +448,20 @@ def test_check_reports_each_level_acknowledged_by_a_real_imrelp(rsyslog_factory:
     assert len(lines) == 7 and all(line.endswith(": sent") for line in lines), done.stdout
     assert "(acknowledged by the server)" in done.stdout
     assert len(rsyslog.wait_for(7)) == 7
+
+
+def test_background_counts_acknowledgements_while_the_application_is_idle(
+    rsyslog_factory: Any, tls_certs: Any, fresh_logger: Any
+) -> None:
+    """With background=True the writer reads late acknowledgements while idle: `sent`
+    reaches the number logged without another message or stop()."""
+    rsyslog, url, _ = relp_rsyslog(rsyslog_factory, "relp", tls_certs)
+    sink = SyslogSink(url, background=True)
+    fresh_logger.add(sink, format="{message}", catch=False)
+    for n in range(10):
+        fresh_logger.info(f"idle {n}")
+    rsyslog.wait_for(10)
+    waited = time.monotonic() + 3.0
+    while sink.stats.sent < 10 and time.monotonic() < waited:
+        time.sleep(0.02)
+    assert sink.stats.sent == 10 and sink.stats.queued == 0, sink.stats

@@ -113,11 +113,11 @@ class BackgroundWriter:
             # look sees _idle and wakes us; a put() before it is seen by the look.
             self._idle = True
             if not queue and not stopping.is_set():
-                self._wake.wait(delivery.retry_delay() if delivery.buffered else None)
+                self._wake.wait(delivery.idle_wait())
                 self._wake.clear()
             self._idle = False
-            if not queue and delivery.buffered and not stopping.is_set():
-                delivery.send_many(())  # the peer may be back: retry what waits
+            if not queue and not stopping.is_set():
+                delivery.idle()  # retry what waits (the peer may be back), read late acknowledgements
 
     def reset_after_fork(self) -> None:
         # The thread did not survive the fork; what it held is the parent's to send.

@@ -33,6 +33,8 @@ from ._transport import PartialSendError, Transport, TransportTimeout
 
 #: Seconds stop() waits, past its timeout, for an interrupted operation to return.
 ABORT_GRACE = 0.25
+#: How often an idle background writer reads a receiver's late acknowledgements.
+ACK_POLL = 0.1
 
 
 class Delivery:
@@ -72,6 +74,36 @@ class Delivery:
     def retry_delay(self) -> float:
         """Seconds until a reconnect attempt is due (0 when it is, or when connected)."""
         return 0.0 if self._link.up else self._backoff.remaining()
+
+    def idle_wait(self) -> float | None:
+        """How long an idle writer may sleep: until a retry is due while messages wait;
+        a moment while an acknowledging transport has answers to read; else for ever."""
+        if self._buffer:
+            return self.retry_delay()
+        if self._link.up and self.transport.awaiting():
+            return ACK_POLL
+        return None
+
+    def idle(self) -> None:
+        """From an idle writer: retry what waits, or read the answers that came in since
+        (so that `sent` counts them without waiting for the next message or stop())."""
+        if self._buffer:
+            self.send_many(())
+        elif self._link.up and self.transport.awaiting():
+            with self._lock:
+                self.transport.deadline = time.monotonic()  # read what is there, do not wait
+                try:
+                    self.transport.settle()
+                except BaseException as exc:
+                    if self._foreign(exc):
+                        raise
+                    self._begin(patient=True)
+                    try:
+                        self._settle(exc, ())
+                    finally:
+                        self._end()
+                finally:
+                    self.transport.deadline = 0.0
 
     # -- what the sink and the background writer call ----------------------------------------
 

@@ -121,9 +121,13 @@ class RELPTransport(SocketTransport):
         sock = self._sock
         if sock is None:
             return
+        self._read(sock, 0.0)  # what has arrived already
         deadline = self.deadline_after_timeout()
         while self._unacked and time.monotonic() < deadline:
             self._read(sock, deadline)
+
+    def awaiting(self) -> int:
+        return len(self._unacked)
 
     def close(self) -> None:
         sock = self._sock

@@ -159,6 +159,10 @@ class Transport:
         """
         return False
 
+    def awaiting(self) -> int:
+        """Messages sent and not yet answered by the receiver (acknowledging transports)."""
+        return 0
+
     def take_unacknowledged(self) -> Sequence[bytes]:
         """After a lost connection: the messages sent but never acknowledged,
         oldest first, for the delivery to send again (acknowledging transports)."""
