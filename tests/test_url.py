@@ -172,7 +172,8 @@ def test_every_option_as_a_query_parameter(name: str) -> None:
     if name == "tls_verify":  # off: the sink must say, once, that anyone on the path can read the logs
         with pytest.warns(SyslogConfigWarning, match="tls_verify is off") as caught:
             sink = SyslogSink(url)
-        assert len(caught) == 1
+        # Ours only: a ResourceWarning of an earlier test's garbage may land in the block too.
+        assert len([w for w in caught if issubclass(w.category, SyslogConfigWarning)]) == 1
     else:
         sink = SyslogSink(url)
     assert getattr(sink.config, name) == expected
