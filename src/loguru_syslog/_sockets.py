@@ -94,12 +94,13 @@ def deadline_after(timeout: float, cap: float = 0.0) -> float:
     return min(deadline, cap) if cap else deadline
 
 
-def wait(sock: socket.socket, deadline: float, aborter: Aborter, writable: bool = True) -> None:
-    """Block until `sock` is writable (or readable); TransportTimeout at `deadline`."""
+def wait(sock: socket.socket | int, deadline: float, aborter: Aborter, writable: bool = True, what: str = "") -> None:
+    """Block until `sock` (a socket, or a file descriptor) is writable (or readable);
+    TransportTimeout at `deadline`, saying `what` waited."""
     remaining = deadline - time.monotonic()
     aborter.check()
     if remaining > 0:
-        fd, stop = sock.fileno(), aborter.fileno()
+        fd, stop = sock if isinstance(sock, int) else sock.fileno(), aborter.fileno()
         if writable:
             ready = fd in select.select([stop], [fd], [], remaining)[1]
         else:
@@ -107,7 +108,7 @@ def wait(sock: socket.socket, deadline: float, aborter: Aborter, writable: bool 
         aborter.check()
         if ready:
             return
-    raise TransportTimeout(f"the peer took no data within the timeout ({sock!r})")
+    raise TransportTimeout(what or f"the peer took no data within the timeout ({sock!r})")
 
 
 def resolve(host: str, port: int, socktype: int, deadline: float, aborter: Aborter) -> list[AddrInfo]:

@@ -11,16 +11,15 @@ import errno
 import os
 import select
 import sys
-import time
 from typing import TextIO
 
 from ._address import STREAMS
 from ._errors import SyslogConfigError
 from ._framing import lf
 from ._options import DEFAULT_TIMEOUT, parse_seconds
-from ._sockets import Aborter, deadline_after
+from ._sockets import Aborter, deadline_after, wait
 from ._stream import StreamWriter
-from ._transport import Transport, TransportTimeout
+from ._transport import Transport
 
 #: journald's default LineMax: longer stdout lines are split (_LINE_BREAK=line-max).
 JOURNALD_LINE_MAX = 49152
@@ -91,32 +90,26 @@ class StdioTransport(Transport):
                 raise BlockingIOError(errno.EAGAIN, "the stream is full")
             return os.write(fd, view[:_CHUNK])
 
-        def wait(deadline: float, writable: bool) -> None:
-            remaining = deadline - time.monotonic()
-            self._aborter.check()
-            if remaining > 0 and select.select([self._aborter.fileno()], [fd], [], remaining)[1]:
-                self._aborter.check()
-                return
-            self._aborter.check()
-            raise TransportTimeout(f"nobody reads {self.stream} (the line waited the timeout)")
+        def wait_writable(deadline: float, writable: bool) -> None:
+            wait(fd, deadline, self._aborter, what=f"nobody reads {self.stream} (the line waited the timeout)")
 
         def deadline() -> float:
             return deadline_after(self.timeout, self.deadline)
 
         try:
             if writer.rest:
-                writer.finish_rest(write, wait, deadline)
+                writer.finish_rest(write, wait_writable, deadline)
             else:
                 # What was printed before us must stay before us; flushing may block
                 # on a full pipe, so only once the stream takes data again.
-                wait(deadline(), True)
+                wait_writable(deadline(), True)
                 target.flush()
             if self._cut_short:
                 # A stream cannot be dropped: end the cut line (an empty line at
                 # worst, which journald drops) so that this one starts clean.
-                writer.write(b"\n", write, wait, deadline)
+                writer.write(b"\n", write, wait_writable, deadline)
                 self._cut_short = False
-            writer.write(line, write, wait, deadline)
+            writer.write(line, write, wait_writable, deadline)
         except BaseException:
             if writer.broken:
                 writer.reset()
