@@ -169,6 +169,24 @@ def paced(rate: float, count: int, log: Callable[[int], None]) -> list[float]:
 
 
 @contextmanager
+def frozen_during(pid: int, freeze_at: float, thaw_at: float) -> Iterator[None]:
+    """While the body runs: SIGSTOP `pid` after `freeze_at` s, SIGCONT it at `thaw_at` s
+    (and in any case when the body ends)."""
+    timers = [
+        threading.Timer(freeze_at, os.kill, (pid, signal.SIGSTOP)),
+        threading.Timer(thaw_at, os.kill, (pid, signal.SIGCONT)),
+    ]
+    for timer in timers:
+        timer.start()
+    try:
+        yield
+    finally:
+        for timer in timers:
+            timer.cancel()
+        os.kill(pid, signal.SIGCONT)
+
+
+@contextmanager
 def restarted_during(daemon: Any, current: list[int], kill_at: float, down_for: float) -> Iterator[dict[str, int]]:
     """While the body runs: SIGKILL `daemon` after `kill_at` s, start it again `down_for` s
     later. Yields the marks (the message number `current[0]` at the kill, once dead, at the
@@ -398,19 +416,8 @@ def test_a_stalled_daemon_costs_neither_order_nor_integrity(
         sink = SyslogSink(rsyslog.url("tcp"), timeout=timeout, buffer_size=50_000)
     fresh_logger.add(sink, format="{message}", catch=False)
     expected = {n: body(n, size) for n in range(count)}
-    pid = rsyslog.pid
-    timers = [
-        threading.Timer(1.0, os.kill, (pid, signal.SIGSTOP)),
-        threading.Timer(3.0, os.kill, (pid, signal.SIGCONT)),
-    ]
-    for timer in timers:
-        timer.start()
-    try:
+    with frozen_during(rsyslog.pid, freeze_at=1.0, thaw_at=3.0):
         durations = paced(rate, count, lambda n: fresh_logger.info(expected[n]))
-    finally:
-        for timer in timers:
-            timer.cancel()
-        os.kill(pid, signal.SIGCONT)
     began = time.monotonic()
     fresh_logger.remove()  # stop(): what still waits goes out now
     stop_seconds = time.monotonic() - began

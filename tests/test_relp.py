@@ -21,7 +21,6 @@ What imrelp (rsyslog 8.2302, librelp 1.11) answers, measured by hand (see also t
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import threading
 import time
@@ -32,7 +31,7 @@ import pytest
 import loguru_syslog
 from conftest import ensure_level, started, tls_input
 from loguru_syslog import SyslogConfigError, SyslogSink
-from test_promises import body, collect, figures, paced, restarted_during, tally
+from test_promises import body, collect, figures, frozen_during, paced, restarted_during, tally
 
 MAX = 16384  # the daemon's maxMessageSize = imrelp maxDataSize in the matrix
 WINDOW = 128  # the default relp_window, spelled out where a test counts with it
@@ -372,20 +371,9 @@ def test_a_frozen_rsyslog_costs_bounded_calls_and_nothing_is_lost(rsyslog_factor
     sink = SyslogSink(rsyslog.url("relp"), timeout=timeout, buffer_size=50_000, stop_timeout=20)
     fresh_logger.add(sink, format="{message}", catch=False)
     expected = {n: body(n, 300) for n in range(count)}
-    pid = rsyslog.pid
-    timers = [
-        threading.Timer(1.0, os.kill, (pid, signal.SIGSTOP)),
-        threading.Timer(3.0, os.kill, (pid, signal.SIGCONT)),
-    ]
     began = time.monotonic()
-    for timer in timers:
-        timer.start()
-    try:
+    with frozen_during(rsyslog.pid, freeze_at=1.0, thaw_at=3.0):
         durations = paced(rate, count, lambda n: fresh_logger.info(expected[n]))
-    finally:
-        for timer in timers:
-            timer.cancel()
-        os.kill(pid, signal.SIGCONT)
     fresh_logger.remove()
     seconds = time.monotonic() - began
     result = tally(collect(rsyslog, count, last=expected[count - 1], timeout=20), expected)
@@ -433,7 +421,6 @@ def test_relp_window_is_an_option_of_relp_addresses_only() -> None:
 
 
 def test_check_reports_each_level_acknowledged_by_a_real_imrelp(rsyslog_factory: Any, tls_certs: Any) -> None:
-    import os
     import subprocess
     import sys
 
