@@ -40,6 +40,8 @@ def url_for(name: str) -> str:
     """An address every option applies to: TLS for tls_*, RELP for relp_*, TCP (framing applies) otherwise."""
     if name.startswith("relp_"):
         return "relp://127.0.0.1:2514"
+    if name == "failback":
+        return "tcp://127.0.0.1:1514,tcp://127.0.0.1:1515"
     return "tls://localhost:6514" if name.startswith("tls_") else "tcp://127.0.0.1:1514"
 
 
@@ -73,6 +75,10 @@ def samples(certs: Any) -> dict[str, tuple[str, Any]]:
         "tls_verify": ("off", False),
         "tls_server_name": ("logs.internal", "logs.internal"),
         "relp_window": ("64", 64),
+        "failback": ("off", False),
+        "sequence_id": ("yes", True),
+        "origin": ("1", True),
+        "tls_pin_sha256": ("AB" * 32 + ", " + "cd" * 32, ("ab" * 32, "cd" * 32)),
     }
 
 

@@ -36,7 +36,15 @@ AddressLike = Union[str, Tuple[str, int], Transport, None]
 ARGUMENT, URL_QUERY, DEFAULT = "argument", "URL query", "default"
 #: The header whose packets RFC 3164 section 4.1 limits to 1024 octets.
 RFC3164_MAX = 1024
-_TLS_OPTIONS = ("tls_context", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_verify", "tls_server_name")
+_TLS_OPTIONS = (
+    "tls_context",
+    "tls_ca_file",
+    "tls_cert_file",
+    "tls_key_file",
+    "tls_verify",
+    "tls_server_name",
+    "tls_pin_sha256",
+)
 #: Options that mean nothing to journald's native protocol (fields, never cut).
 _NOT_FOR_JOURNALD = (
     "header",
@@ -90,6 +98,10 @@ class SyslogConfig:
     tls_verify: bool
     tls_server_name: str | None
     relp_window: int
+    failback: bool
+    sequence_id: bool
+    origin: bool
+    tls_pin_sha256: tuple[str, ...] | None
     #: The transport built from the address (or the one given).
     transport: Transport = field(compare=False, repr=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)

@@ -134,6 +134,24 @@ def parse_structured_data(value: object, name: str) -> bool | frozenset[str]:
     raise SyslogConfigError(name, value, "true (every extra), false (none), or the extra keys to include")
 
 
+def parse_pins(value: object, name: str) -> tuple[str, ...]:
+    """SHA-256 fingerprints of acceptable server certificates: 64 hex digits each (colons
+    allowed, as `openssl x509 -fingerprint -sha256` prints them), comma-separated or a list."""
+    items: object = value
+    if isinstance(value, str):
+        items = [part for part in value.split(",") if part.strip()]
+    accepted = "SHA-256 fingerprints of the server certificate (DER): 64 hex digits each, comma-separated"
+    if not isinstance(items, (list, tuple, set, frozenset)) or not items:
+        raise SyslogConfigError(name, value, accepted)
+    pins = []
+    for item in items:
+        text = item.strip().replace(":", "").lower() if isinstance(item, str) else ""
+        if len(text) != 64 or not text.isascii() or any(c not in "0123456789abcdef" for c in text):
+            raise SyslogConfigError(name, value, accepted)
+        pins.append(text)
+    return tuple(dict.fromkeys(pins))
+
+
 def _ssl_context(value: object, name: str) -> ssl.SSLContext:
     if isinstance(value, ssl.SSLContext):
         return value
@@ -171,6 +189,10 @@ class SinkOptions(TypedDict, total=False):
     tls_verify: bool | str | None
     tls_server_name: str | None
     relp_window: int | str | None
+    failback: bool | str | None
+    sequence_id: bool | str | None
+    origin: bool | str | None
+    tls_pin_sha256: str | Iterable[str] | None
 
 
 @dataclass(frozen=True)
@@ -198,6 +220,7 @@ OPTIONS: dict[str, Option] = {
         Option("severities", parse_severities, None, "level-to-severity entries over the default table"),
         Option("framing", parse_framing, None, "octet-counting or lf, stream transports only"),
         Option("relp_window", _relp_window, 128, "RELP messages that may wait for their acknowledgement"),
+        Option("failback", parse_bool, True, "with several addresses: go back to the first when it works again"),
         Option("max_message_size", _message_size, None, "octets of the whole message (default: by transport)"),
         Option("timeout", parse_seconds, DEFAULT_TIMEOUT, "seconds any single write may block"),
         Option("background", parse_bool, False, "send from a writer thread; write() only enqueues"),
@@ -212,11 +235,14 @@ OPTIONS: dict[str, Option] = {
         Option("keep_newlines", parse_bool, False, "keep TAB/LF/CR where the framing can carry them"),
         Option("replacement", _replacement, " ", "what replaces each control character in MSG"),
         Option("bom", parse_bool, False, "put a UTF-8 BOM before MSG (rfc5424)"),
+        Option("sequence_id", parse_bool, False, 'number messages: [meta sequenceId="N"] (rfc5424)'),
+        Option("origin", parse_bool, False, "name the software: [origin software=... swVersion=...] (rfc5424)"),
         Option("tls_context", _ssl_context, None, "an ssl.SSLContext (Python only)", textual=False),
         Option("tls_ca_file", _text, None, "CA certificates (PEM) instead of the system's"),
         Option("tls_cert_file", _text, None, "client certificate (PEM) for mutual TLS"),
         Option("tls_key_file", _text, None, "client key (PEM), if not in tls_cert_file"),
         Option("tls_verify", parse_bool, True, "verify the server certificate and name"),
         Option("tls_server_name", _text, None, "name to verify and send as SNI (default: the host)"),
+        Option("tls_pin_sha256", parse_pins, None, "accept only server certificates with these SHA-256 fingerprints"),
     )
 }
