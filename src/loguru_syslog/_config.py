@@ -56,6 +56,8 @@ _NOT_FOR_JOURNALD = (
     "replacement",
     "bom",
     "sd_id",
+    "sequence_id",
+    "origin",
     *_TLS_OPTIONS,
 )
 
@@ -217,6 +219,10 @@ def resolve(address: AddressLike, given: Mapping[str, Any], sources: Mapping[str
         label, raw = origin(exc.name)  # a check across options: name the value's own source
         raise SyslogConfigError(label, raw, exc.accepted) from None
     header = values["header"] or transport.default_header
+    for name in ("sequence_id", "origin"):
+        if values[name] and header != "rfc5424":
+            label, raw = origin(name)
+            raise SyslogConfigError(label, raw, f"only with header=rfc5424 (the header here is {header})")
     size = values["max_message_size"]
     if size is None:
         size = transport.default_max_message_size
