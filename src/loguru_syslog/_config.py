@@ -25,7 +25,7 @@ from ._relp import RELPTransport
 from ._severity import SeverityTable
 from ._stdio import StdioTransport
 from ._tcp import TCPTransport
-from ._tls import TLSTransport, make_context
+from ._tls import TLSCredentials, TLSTransport
 from ._transport import Transport
 from ._udp import UDPTransport
 from ._unix import UnixTransport
@@ -332,19 +332,16 @@ def build_transport(address: Address, values: Mapping[str, Any]) -> Transport:
     )
 
 
-def tls_context(values: Mapping[str, Any]) -> ssl.SSLContext:
-    """The user's context, or one made from the tls_* options."""
-    context: ssl.SSLContext | None = values["tls_context"]
-    if context is not None:
-        for name in ("tls_ca_file", "tls_cert_file", "tls_key_file"):
-            if values[name] is not None:
-                raise SyslogConfigError(name, values[name], "leave it out when tls_context is given")
-        return context
-    return make_context(
+def tls_context(values: Mapping[str, Any]) -> TLSCredentials:
+    """Where the TLS context comes from: the user's `tls_context` as it is, or the tls_*
+    files (checked now, read again at a new connection when they changed); the pins."""
+    return TLSCredentials(
         ca_file=values["tls_ca_file"],
         cert_file=values["tls_cert_file"],
         key_file=values["tls_key_file"],
         verify=values["tls_verify"],
+        pins=values["tls_pin_sha256"],
+        context=values["tls_context"],
     )
 
 

@@ -15,14 +15,15 @@ import socket
 import ssl
 import time
 from collections import OrderedDict
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from ._address import DEFAULT_PORTS, check_host
+from ._errors import SyslogConfigError
 from ._options import DEFAULT_TIMEOUT, OPTIONS, parse_port, parse_seconds
 from ._outage import report
 from ._socket_transport import SocketTransport
 from ._sockets import closed_on_error, connect, wait
-from ._tls import close_notify, wrap
+from ._tls import TLSCredentials, close_notify, credentials_for, wrap
 from ._transport import TransportTimeout
 
 #: Transaction numbers run from 1 to this, then wrap to 1 (as librelp does).
@@ -46,6 +47,11 @@ class RELPError(ConnectionError):
 class RELPTransport(SocketTransport):
     """RELP to `host:port` (2514 by default); TLS when `context` is given (relp+tls://).
 
+    `context`, `pins` and `peer_sha256` work as for `TLSTransport`: an
+    `ssl.SSLContext` used as it is, or a `TLSCredentials` whose files are read
+    again at a new connection when they changed; `pins` (only with a `context`)
+    are the SHA-256 fingerprints of the server certificates accepted.
+
     `sent` counts only what the server acknowledged (`acknowledged`); a `500`
     answer is counted in `rejected` and reported, not sent again.
     """
@@ -61,8 +67,9 @@ class RELPTransport(SocketTransport):
         *,
         window: int = DEFAULT_WINDOW,
         timeout: float = DEFAULT_TIMEOUT,
-        context: ssl.SSLContext | None = None,
+        context: ssl.SSLContext | TLSCredentials | None = None,
         server_name: str | None = None,
+        pins: str | Iterable[str] | None = None,
     ) -> None:
         super().__init__(timeout=parse_seconds(timeout, "timeout"), framer=None)
         self.datagram = False  # a stream, framed by RELP itself
@@ -70,8 +77,13 @@ class RELPTransport(SocketTransport):
         self.host = check_host(host, "host")
         self.port = parse_port(self.default_port if port is None else port, "port")
         self.window: int = OPTIONS["relp_window"].parse(window, "relp_window")
-        self.context = context
+        if context is None and pins is not None:
+            raise SyslogConfigError("pins", pins, "only with TLS: give a context (relp+tls://) too")
+        #: The TLS context's source, None for plain RELP.
+        self.credentials: TLSCredentials | None = None if context is None else credentials_for(context, pins)
         self.server_name = server_name or host
+        #: SHA-256 (lowercase hex) of the server certificate seen at the last TLS handshake.
+        self.peer_sha256: str | None = None
         self.acknowledged = 0
         self.rejected = 0
         self._unacked: OrderedDict[int, bytes] = OrderedDict()
@@ -81,13 +93,29 @@ class RELPTransport(SocketTransport):
         self._suspect: bytes | None = None  # the oldest unanswered message of the last sessions
         self._suspect_sessions = 0
 
+    @property
+    def context(self) -> ssl.SSLContext | None:
+        """The `ssl.SSLContext` in use (None for plain RELP)."""
+        return None if self.credentials is None else self.credentials.current
+
     # -- the session ----------------------------------------------------------------------------
 
     def dial(self) -> socket.socket:
         deadline = self.deadline_after_timeout()
+        credentials = self.credentials
+        context = None if credentials is None else credentials.context()  # rebuilt if its files changed
         sock = connect(self.host, self.port, socket.SOCK_STREAM, deadline, self.aborter)
-        if self.context is not None:
-            sock = wrap(sock, self.context, self.server_name, deadline, self.aborter, self.timeout)
+        if credentials is not None and context is not None:
+            sock = wrap(
+                sock,
+                context,
+                self.server_name,
+                deadline,
+                self.aborter,
+                self.timeout,
+                pins=credentials.pins,
+                seen=self,
+            )
         with closed_on_error(sock):
             self._inbox.clear()
             self._answered = 0
@@ -233,7 +261,7 @@ class RELPTransport(SocketTransport):
             self._inbox += data
 
     def __repr__(self) -> str:
-        scheme = "relp+tls" if self.context is not None else "relp"
+        scheme = "relp+tls" if self.credentials is not None else "relp"
         return f"RELPTransport({scheme}://{self.host}:{self.port}, window={self.window})"
 
 
