@@ -98,7 +98,12 @@ def from_env(env: dict[str, str], **overrides: Any) -> SyslogSink:
             assert unexpected == []
     insecure = [w for w in caught if str(w.message).startswith(INSECURE)]
     assert all(w.category is SyslogConfigWarning for w in insecure)
-    expected = isinstance(sink.transport, TLSTransport) and not sink.config.tls_verify and not sink.config.tls_context
+    expected = (
+        isinstance(sink.transport, TLSTransport)
+        and not sink.config.tls_verify
+        and not sink.config.tls_context
+        and not sink.config.tls_pin_sha256  # a pinned certificate is checked, so no warning
+    )
     assert len(insecure) == (1 if expected else 0)
     return sink
 
@@ -238,6 +243,10 @@ INVALID: dict[str, list[str]] = {
     "tls_cert_file": ["/nonexistent/cert.pem"],
     "tls_verify": ["perhaps"],
     "relp_window": ["0", "many", "100001"],
+    "failback": ["later"],
+    "sequence_id": ["count"],
+    "origin": ["2"],
+    "tls_pin_sha256": ["abc", "zz" * 32, "ab" * 32 + ",ab", ","],
 }
 FREE_TEXT = {"app_name", "hostname", "msgid", "tls_server_name"}
 # tls_key_file: a missing file is caught like the others, but only with a certificate (below).
@@ -553,6 +562,8 @@ def test_known_and_foreign_variables_do_not_warn(tls_certs: Any) -> None:
     env.update({"SYSLOG_URL": "tls://localhost", "PATH": "/bin", "SYSLOGD_OPTS": "-n", "MY_SYSLOG_X": "1"})
     env["SYSLOG_FRAMING"] = "octet-counting"
     del env["SYSLOG_RELP_WINDOW"]  # RELP only: an error (not a warning) for tls://, tested apart
+    del env["SYSLOG_FAILBACK"]  # several addresses only: likewise
+    del env["SYSLOG_SEQUENCE_ID"], env["SYSLOG_ORIGIN"]  # rfc5424 only, and the header sample is rfc3164
     # No warning but the one tls_verify=off (a sample) must give: from_env() checks both.
     assert from_env(env).config.tls_verify is False
 

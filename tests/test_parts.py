@@ -415,6 +415,7 @@ def test_counters_reset_and_only_known_counts() -> None:
         "queued",
         "resent",
         "rejected",
+        "targets",
     ]
 
 

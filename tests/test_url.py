@@ -128,6 +128,9 @@ def test_unix_datagram_url_really_sends(tmp_path: Path, fresh_logger: Any) -> No
 #: A valid non-default value of every option, as URL query text, and the value it parses to.
 QUERY_SAMPLES: dict[str, tuple[str, Any]] = {
     "relp_window": ("16", 16),
+    "sequence_id": ("on", True),
+    "origin": ("true", True),
+    "tls_pin_sha256": ("AA:" * 31 + "AA", ("aa" * 32,)),
     "facility": ("local5", 21),
     "header": ("rfc3164", "rfc3164"),
     "app_name": ("api+v2", "api v2"),
@@ -160,6 +163,7 @@ def test_query_parameters_are_exactly_the_textual_options() -> None:
         "tls_ca_file",
         "tls_cert_file",
         "tls_key_file",
+        "failback",  # several addresses only: tests/test_failover.py
     }
     assert "tls_context" not in query_parameters()
 

@@ -13,8 +13,9 @@ with the bounded socket helpers `connect` and `connect_socket`, the framers
 """
 
 from ._config import SyslogConfig
-from ._counters import SyslogStats
+from ._counters import SyslogStats, TargetStats
 from ._errors import SyslogConfigError, SyslogConfigWarning
+from ._failover import FailoverTransport
 from ._framing import Framer, LineFeed, OctetCounting, lf, octet_counting
 from ._handler import SyslogHandler
 from ._journald import JournaldTransport
@@ -29,11 +30,11 @@ from ._tls import TLSTransport, make_context
 from ._transport import PartialSendError, Transport, TransportTimeout
 from ._udp import UDPTransport
 from ._unix import UnixTransport
-
-__version__ = "0.1.0"
+from ._version import __version__ as __version__
 
 __all__ = [
     "Aborter",
+    "FailoverTransport",
     "Framer",
     "JournaldTransport",
     "LineFeed",
@@ -51,6 +52,7 @@ __all__ = [
     "SyslogStats",
     "TCPTransport",
     "TLSTransport",
+    "TargetStats",
     "Transport",
     "TransportTimeout",
     "UDPTransport",

@@ -55,6 +55,17 @@ class Address:
         return f"{self.scheme}://{host}:{self.port}"
 
 
+#: A comma that starts the next address of a list: followed by a scheme ("tcp://...")
+#: or stdout/stderr. A comma inside a query (`structured_data=a,b`) is not one.
+_NEXT_URL = re.compile(r",\s*(?=[A-Za-z][A-Za-z0-9+.\-]*://|(?:stdout|stderr)\s*(?:,|$))")
+
+
+def split_urls(text: str) -> list[str]:
+    """The addresses of a comma-separated list (SYSLOG_URL, --url), in order; one
+    address gives a list of one. A comma inside a URL's query stays in that URL."""
+    return [part.strip() for part in _NEXT_URL.split(text)]
+
+
 def parse_url(url: str, name: str = "address") -> Address:
     """Parse an address URL. Query parameters are returned as text, not yet validated.
 

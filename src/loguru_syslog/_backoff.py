@@ -28,6 +28,11 @@ class Backoff:
         self._attempts = 0  # failed attempts since the last success: the exponent
         self._at = 0.0  # when the next attempt is due
 
+    @property
+    def failures(self) -> int:
+        """Failed attempts since the last success."""
+        return self._attempts
+
     def due(self) -> bool:
         """Whether an attempt may be made now."""
         return self._clock() >= self._at

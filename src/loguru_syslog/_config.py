@@ -14,10 +14,20 @@ import difflib
 import socket
 import ssl
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Tuple, Union
+from typing import Any, Mapping, Sequence, Tuple, Union
 
-from ._address import RELP_SCHEMES, STREAMS, TLS_SCHEMES, UNIX_KINDS, Address, find_local_socket, parse_url
+from ._address import (
+    RELP_SCHEMES,
+    STREAMS,
+    TLS_SCHEMES,
+    UNIX_KINDS,
+    Address,
+    find_local_socket,
+    parse_url,
+    split_urls,
+)
 from ._errors import SyslogConfigError
+from ._failover import FailoverTransport
 from ._format import default_app_name
 from ._journald import JournaldTransport
 from ._options import OPTIONS
@@ -30,7 +40,7 @@ from ._transport import Transport
 from ._udp import UDPTransport
 from ._unix import UnixTransport
 
-AddressLike = Union[str, Tuple[str, int], Transport, None]
+AddressLike = Union[str, Tuple[str, int], Sequence[str], Transport, None]
 
 #: Where a value came from, besides variable names, flags and "address?key".
 ARGUMENT, URL_QUERY, DEFAULT = "argument", "URL query", "default"
@@ -174,11 +184,10 @@ def resolve(address: AddressLike, given: Mapping[str, Any], sources: Mapping[str
             raise SyslogConfigError("transport", transport_given, "either an address or a transport, not both")
         address = transport_given
         given = {k: v for k, v in given.items() if k != "transport"}
-    parsed = parse_address(address)
-    if parsed is not None:  # unknown or bad query parameters: an error naming "address?key"
-        check_query(
-            parsed, labels.get("address", "address") if isinstance(address, str) else "address", frozenset(given)
-        )
+    url_label = labels.get("address", "address") if isinstance(address, str) else "address"
+    addresses = parse_addresses(address, url_label)
+    # Unknown or bad query parameters: an error naming "address?key".
+    query = merged_query(addresses, url_label, frozenset(given))
     values: dict[str, Any] = {}
     where: dict[str, str] = {"address": labels.get("address", ARGUMENT if address is not None else DEFAULT)}
     explicit: set[str] = set()
@@ -188,8 +197,8 @@ def resolve(address: AddressLike, given: Mapping[str, Any], sources: Mapping[str
             values[name] = option.parse(given[name], label)
             where[name] = labels.get(name, ARGUMENT)
             explicit.add(name)
-        elif parsed is not None and name in parsed.query and option.textual:
-            values[name] = option.parse(parsed.query[name], f"{labels.get('address', 'address')}?{name}")
+        elif name in query and option.textual:
+            values[name] = option.parse(query[name], f"{labels.get('address', 'address')}?{name}")
             where[name] = URL_QUERY
             explicit.add(name)
         else:
@@ -203,16 +212,16 @@ def resolve(address: AddressLike, given: Mapping[str, Any], sources: Mapping[str
         """Where an option's value came from, as the user wrote it (for errors)."""
         if name in given:
             return labels.get(name, name), given[name]
-        if parsed is not None and name in parsed.query:
-            return f"{address_label}?{name}", parsed.query[name]
+        if name in query:
+            return f"{address_label}?{name}", query[name]
         return name, values[name]
 
     if values["backoff_max"] < values["backoff_min"]:
         label, raw = origin("backoff_max")
         raise SyslogConfigError(label, raw, f">= backoff_min ({values['backoff_min']})")
     try:
-        transport = address if isinstance(address, Transport) else build_transport(_require(parsed), values)
-        _check_applicable(transport, parsed, values, explicit)
+        transport = address if isinstance(address, Transport) else _transport_for(addresses, values)
+        _check_applicable(transport, addresses, values, explicit)
     except SyslogConfigError as exc:
         if exc.name not in OPTIONS:
             raise
@@ -231,7 +240,7 @@ def resolve(address: AddressLike, given: Mapping[str, Any], sources: Mapping[str
     if transport.size_limit is not None:
         size = min(size, transport.size_limit)
     values.update(
-        address=str(parsed) if parsed is not None else repr(transport),
+        address=",".join(str(parsed) for parsed in addresses) if addresses else repr(transport),
         header=header,
         max_message_size=size,
         facility=transport.default_facility if values["facility"] is None else values["facility"],
@@ -272,6 +281,31 @@ def configure(
     return resolve(address, given)
 
 
+def parse_addresses(address: AddressLike, name: str = "address") -> list[Address]:
+    """The parsed addresses, in order: one, several (failover: a list of URLs, or URLs
+    separated by commas), or none for a Transport instance."""
+    if isinstance(address, str):
+        return [parse_url(url, name) for url in split_urls(address)]
+    if isinstance(address, (list, tuple)) and address and all(isinstance(url, str) for url in address):
+        return [parsed for url in address for parsed in parse_addresses(url, name)]
+    parsed = parse_address(address)
+    return [] if parsed is None else [parsed]
+
+
+def merged_query(addresses: Sequence[Address], name: str, skip: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The query parameters of every address, checked (see `check_query`). They set the
+    sink's options, whichever address carries them: two that disagree are an error."""
+    query: dict[str, str] = {}
+    for parsed in addresses:
+        check_query(parsed, name, skip)
+        for key, text in parsed.query.items():
+            if query.get(key, text) != text:
+                accepted = f"the same value as in the other address ({query[key]!r}): options are per sink"
+                raise SyslogConfigError(f"{name}?{key}", text, accepted)
+            query[key] = text
+    return query
+
+
 def parse_address(address: AddressLike) -> Address | None:
     """The parsed address, or None for a Transport instance."""
     if isinstance(address, str):
@@ -293,10 +327,21 @@ def parse_address(address: AddressLike) -> Address | None:
     raise SyslogConfigError("address", address, "a URL, a (host, port) tuple, a Transport, or None")
 
 
-def _require(parsed: Address | None) -> Address:
-    if parsed is None:  # pragma: no cover - parse_address returns None only for a Transport
-        raise SyslogConfigError("address", parsed, "an address")
-    return parsed
+def _transport_for(addresses: Sequence[Address], values: Mapping[str, Any]) -> Transport:
+    """One address's transport, or a failover across several."""
+    transports = [build_transport(parsed, values) for parsed in addresses]
+    if len(transports) == 1:
+        return transports[0]
+    try:
+        return FailoverTransport(
+            transports,
+            names=[str(parsed) for parsed in addresses],
+            failback=values["failback"],
+            backoff_min=values["backoff_min"],
+            backoff_max=values["backoff_max"],
+        )
+    except ValueError as exc:
+        raise SyslogConfigError("address", ",".join(map(str, addresses)), str(exc)) from None
 
 
 def build_transport(address: Address, values: Mapping[str, Any]) -> Transport:
@@ -346,9 +391,10 @@ def tls_context(values: Mapping[str, Any]) -> TLSCredentials:
 
 
 def _check_applicable(
-    transport: Transport, parsed: Address | None, values: Mapping[str, Any], set_here: set[str]
+    transport: Transport, addresses: Sequence[Address], values: Mapping[str, Any], set_here: set[str]
 ) -> None:
-    """Options that cannot apply to this transport are mistakes: say so instead of ignoring them."""
+    """Options that cannot apply to this transport are mistakes: say so instead of ignoring them.
+    With several addresses (failover), an option must apply to at least one of them."""
     if transport.payload == "journal":
         for name in _NOT_FOR_JOURNALD:
             if name in set_here:
@@ -358,17 +404,24 @@ def _check_applicable(
                     "not for journald:// (it takes fields, kept whole: no header, framing, size, "
                     "newline handling or TLS)",
                 )
-    if parsed is None:
+    if "failback" in set_here and len(addresses) < 2:
+        raise SyslogConfigError("failback", values["failback"], "only with several addresses (failover)")
+    if not addresses:
         for name in ("framing", "timeout", *_TLS_OPTIONS):
             if name in set_here:
                 raise SyslogConfigError(name, values[name], "configure it on the Transport instance you passed")
         return
-    if parsed.scheme not in TLS_SCHEMES:
+    schemes = [parsed.scheme for parsed in addresses]
+    if not any(scheme in TLS_SCHEMES for scheme in schemes):
         for name in _TLS_OPTIONS:
             if name in set_here:
                 raise SyslogConfigError(name, values[name], "only for tls:// and relp+tls:// addresses")
-    if parsed.scheme not in RELP_SCHEMES and "relp_window" in set_here:
+    if not any(scheme in RELP_SCHEMES for scheme in schemes) and "relp_window" in set_here:
         raise SyslogConfigError("relp_window", values["relp_window"], "only for relp:// and relp+tls:// addresses")
     # Known before connecting: UDP and unixgram:// are datagrams; unix:// may become a stream.
-    if "framing" in set_here and (transport.datagram or parsed.scheme in (*STREAMS, *RELP_SCHEMES)):
+    targets = transport.targets if isinstance(transport, FailoverTransport) else [transport]
+    framed = [
+        not target.datagram and scheme not in (*STREAMS, *RELP_SCHEMES) for target, scheme in zip(targets, schemes)
+    ]
+    if "framing" in set_here and not any(framed):
         raise SyslogConfigError("framing", values["framing"], "only for stream transports (tcp, tls, unix streams)")

@@ -17,6 +17,7 @@ from ._buffer import Buffer
 from ._config import SyslogConfig
 from ._counters import Counters, SyslogStats
 from ._delivery import Delivery
+from ._failover import FailoverTransport
 from ._format import Formatter
 from ._journal_format import JournalFormatter
 from ._outage import Outage
@@ -61,7 +62,11 @@ class Core:
     def stats(self) -> SyslogStats:
         writer, transport = self.writer, self.config.transport
         return self.counters.snapshot(
-            self.delivery.buffered, writer.queued if writer else 0, transport.acknowledged, transport.rejected
+            self.delivery.buffered,
+            writer.queued if writer else 0,
+            transport.acknowledged,
+            transport.rejected,
+            transport.target_stats() if isinstance(transport, FailoverTransport) else (),
         )
 
     def _started(self) -> Callable[[bytes], None]:
@@ -107,18 +112,27 @@ def make_formatter(config: SyslogConfig, counters: Counters) -> RecordFormatter:
         hostname=config.hostname,
         app_name=config.app_name,
         msgid=config.msgid,
-        structured_data=structured_data(config),
+        structured_data=structured_data(config, counters),
         max_message_size=config.max_message_size,
         keep_newlines=config.keep_newlines and config.transport.carries_newlines,
         replacement=config.replacement,
         bom=config.bom,
         counters=counters,
+        sequence_id=config.sequence_id,
     )
 
 
-def structured_data(config: SyslogConfig) -> StructuredData | None:
-    """The extras' SD element for this config (rfc5424 only), or None."""
+def structured_data(config: SyslogConfig, counters: Counters | None = None) -> StructuredData | None:
+    """The STRUCTURED-DATA of this config (rfc5424 only), or None: the origin element, the
+    extras' element (not with structured_data=False) and the records' syslog_sd elements."""
     option = config.structured_data
-    if config.header != "rfc5424" or option is False:
+    if config.header != "rfc5424":
         return None
-    return StructuredData(config.sd_id, None if option is True else option, config.replacement)
+    return StructuredData(
+        config.sd_id,
+        None if isinstance(option, bool) else option,
+        config.replacement,
+        extras=option is not False,
+        origin=config.origin,
+        counters=counters,
+    )

@@ -6,6 +6,22 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class TargetStats:
+    """One target of a sink with several addresses (failover), in `SyslogStats.targets`."""
+
+    address: str
+    """The target's address, as configured (passwords masked)."""
+    active: bool
+    """Whether it is the target messages go to now (connected)."""
+    sent: int
+    """Messages it took (acknowledged, for RELP)."""
+    errors: int
+    """Failed connect or send attempts on it."""
+    connections: int
+    """Connections opened to it."""
+
+
+@dataclass(frozen=True)
 class SyslogStats:
     """A snapshot of a sink's counters (`sink.stats`). All counts are of messages."""
 
@@ -31,6 +47,9 @@ class SyslogStats:
     acknowledged them (RELP; 0 for transports without acknowledgements)."""
     rejected: int = 0
     """Refused by the receiver (a RELP `500`): counted, reported once, not sent again."""
+    targets: tuple[TargetStats, ...] = ()
+    """With several addresses (failover): what each target did, in the order given;
+    empty for a sink with one address. `sent` is the sum of the targets' `sent`."""
 
 
 class Counters:
@@ -46,9 +65,16 @@ class Counters:
         self.sent = self.dropped = self.truncated = self.reconnects = self.errors = self.sanitized = 0
         self.resent = 0
 
-    def snapshot(self, buffered: int, queued: int, acknowledged: int = 0, rejected: int = 0) -> SyslogStats:
+    def snapshot(
+        self,
+        buffered: int,
+        queued: int,
+        acknowledged: int = 0,
+        rejected: int = 0,
+        targets: tuple[TargetStats, ...] = (),
+    ) -> SyslogStats:
         """The counts; `acknowledged` and `rejected` come from an acknowledging transport
         (its acknowledgements are what counts as sent)."""
         counts = {name: getattr(self, name) for name in self.__slots__}
         counts["sent"] += acknowledged
-        return SyslogStats(buffered=buffered, queued=queued, rejected=rejected, **counts)
+        return SyslogStats(buffered=buffered, queued=queued, rejected=rejected, targets=targets, **counts)

@@ -13,15 +13,15 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from ._address import parse_url
 from ._config import (
     ARGUMENT,
     DEFAULT,
     URL_QUERY,
     AddressLike,
     SyslogConfig,
-    check_query,
     closest,
+    merged_query,
+    parse_addresses,
     query_parameters,
     resolve,
 )
@@ -119,10 +119,10 @@ def config_from_env(
     if address is not None or "transport" in given:
         sources["address"] = labels.get("address", ARGUMENT)
         if isinstance(address, str) and "address" in labels:  # --url: errors name the flag
-            check_query(parse_url(address, labels["address"]), labels["address"], frozenset(given) | frozenset(texts))
+            flag = labels["address"]
+            merged_query(parse_addresses(address, flag), flag, frozenset(given) | frozenset(texts))
     elif url is not None:
-        parsed = parse_url(url, url_variable)
-        check_query(parsed, url_variable, skip=frozenset(given) | frozenset(texts))
+        merged_query(parse_addresses(url, url_variable), url_variable, skip=frozenset(given) | frozenset(texts))
         address = url
         sources["address"] = url_variable
     for name, text in texts.items():
@@ -131,7 +131,7 @@ def config_from_env(
     try:
         return resolve(address, given, sources)
     except SyslogConfigError as exc:
-        query = parse_url(address).query if isinstance(address, str) else {}
+        query = merged_query(parse_addresses(address), "address") if isinstance(address, str) else {}
         raise _renamed(exc, sources, url_variable, {**query, **texts, "address": address}) from None
 
 

@@ -83,6 +83,9 @@ class SocketTransport(Transport):
     def taken(self) -> bool:
         return self._writer.taken
 
+    def in_flight(self) -> bool:
+        return bool(self._writer.rest) or self.awaiting() > 0
+
     def open(self) -> None:
         self.close()
         self.aborter.reset()

@@ -163,6 +163,12 @@ class Transport:
         """Messages sent and not yet answered by the receiver (acknowledging transports)."""
         return 0
 
+    def in_flight(self) -> bool:
+        """Whether the connection carries something unfinished: messages awaiting the
+        receiver's answer, or (streams) a started frame's rest. A failover switches
+        away from a working target only when nothing is in flight."""
+        return self.awaiting() > 0
+
     def take_unacknowledged(self) -> Sequence[bytes]:
         """After a lost connection: the messages sent but never acknowledged,
         oldest first, for the delivery to send again (acknowledging transports)."""
