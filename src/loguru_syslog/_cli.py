@@ -21,6 +21,7 @@ from typing import IO, Any, Sequence
 
 from ._env import ARGUMENT, DEFAULT, DEFAULT_PREFIX, URL_QUERY, URL_SUFFIX, config_from_env
 from ._errors import SyslogConfigError
+from ._failover import FailoverTransport
 from ._options import OPTIONS, parse_bool
 from ._severity import BUILTIN_LEVELS, FACILITIES, SEVERITIES
 from ._sink import SyslogSink
@@ -251,6 +252,7 @@ def _check(sink: SyslogSink, prefix: str, out: IO[str], err: IO[str]) -> int:
     out.write(f"{PROG} check: configuration (variables with prefix {prefix})\n")
     for name, value, source in rows:
         out.write(f"  {name:<{width}}  {value:<{value_width}}  {source}".rstrip() + "\n")
+    unreachable = _open_targets(sink, out)
     out.write(f"\nsending one test message per loguru level to {sink.address}:\n")
     out.flush()
     levels = [(name, no) for name, no, _ in BUILTIN_LEVELS]
@@ -266,6 +268,14 @@ def _check(sink: SyslogSink, prefix: str, out: IO[str], err: IO[str]) -> int:
         f"\nstats: sent={stats.sent} errors={stats.errors} dropped={stats.dropped} "
         f"reconnects={stats.reconnects} truncated={stats.truncated}\n"
     )
+    for target in stats.targets:
+        out.write(
+            f"  {target.address}: sent={target.sent} errors={target.errors} "
+            f"connections={target.connections}{' (active)' if target.active else ''}\n"
+        )
+    if outcome.reason is None and unreachable:
+        count = f"{len(unreachable)} of {len(stats.targets)}"
+        outcome.reason = f"{count} targets cannot be opened: {', '.join(unreachable)}"
     if outcome.reason is not None:
         out.write(f"FAILED: {outcome.reason}\n")
         out.flush()
@@ -273,6 +283,32 @@ def _check(sink: SyslogSink, prefix: str, out: IO[str], err: IO[str]) -> int:
         return EXIT_FAILED
     out.write(f"OK: {stats.sent} messages handed to {sink.address}{_caveat(sink.transport)}\n")
     return EXIT_OK
+
+
+def _open_targets(sink: SyslogSink, out: IO[str]) -> list[str]:
+    """Open each target once (every address of a failover list) and say how it went,
+    with the server certificate's SHA-256 for TLS (what `tls_pin_sha256` takes).
+    Returns the addresses that could not be opened."""
+    transport = sink.transport
+    if isinstance(transport, FailoverTransport):
+        targets = list(zip(transport.names, transport.targets))
+        out.write("\nopening each target, in order of preference:\n")
+    else:
+        targets = [(sink.address, transport)]
+    unreachable = []
+    for name, target in targets:
+        error = _open_error(target)
+        if error is not None:
+            unreachable.append(name)
+            status = f"cannot open: {_describe(error)}"
+        else:
+            status = "opened"
+        pin = getattr(target, "peer_sha256", None)
+        if error is None and pin:
+            status += f"; server certificate SHA-256 {pin}"
+        if len(targets) > 1 or pin:
+            out.write(f"  {name}: {status}\n")
+    return unreachable if len(targets) > 1 else []
 
 
 def _await_acknowledgement(sink: SyslogSink) -> None:
