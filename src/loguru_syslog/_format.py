@@ -8,11 +8,13 @@ cached; a record only pays for what varies.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import os
 import sys
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+from . import _fork
 from ._counters import Counters
 from ._sanitize import (
     CONTROL,
@@ -25,7 +27,7 @@ from ._sanitize import (
     truncate_utf8,
 )
 from ._severity import SeverityTable
-from ._structured import StructuredData, printable
+from ._structured import MAX_SEQUENCE_ID, StructuredData, printable, record_facility
 
 if TYPE_CHECKING:
     from loguru import Record
@@ -95,17 +97,24 @@ _CACHE_SIZE = 256
 class _Entry:
     """What a record of one level, second and process shares with its neighbours."""
 
-    __slots__ = ("head", "key", "micro", "nil_tail", "tail")
+    __slots__ = ("head", "key", "micro", "nil_tail", "pri_end", "severity", "tail")
 
-    def __init__(self, key: tuple[Any, ...], head: str, micro: bool, tail: str, nil_tail: str) -> None:
+    def __init__(
+        self, key: tuple[Any, ...], head: str, micro: bool, tail: str, nil_tail: str, severity: int = 0
+    ) -> None:
         self.key = key
+        #: The severity of the level (for a PRI with another facility: `syslog_facility`).
+        self.severity = severity
+        #: Where the PRI ends in `head`.
+        self.pri_end = head.index(">") + 1
         #: Everything before the microseconds (rfc5424) or before MSG (the others).
         self.head = head
         #: Whether the microseconds and `tail` follow `head` (rfc5424).
         self.micro = micro
         #: After the microseconds: UTC offset, HOSTNAME, APP-NAME, PROCID, SP.
         self.tail = tail
-        #: `tail` with the sink's MSGID, NIL structured data and the BOM.
+        #: `tail` with the sink's MSGID, the structured data of a record without extras
+        #: (NILVALUE, or the origin element) and the BOM.
         self.nil_tail = nil_tail
 
 
@@ -143,6 +152,7 @@ class Formatter:
         replacement: str,
         bom: bool,
         counters: Counters,
+        sequence_id: bool = False,
     ) -> None:
         self.header = header
         self._counters = counters
@@ -150,8 +160,14 @@ class Formatter:
         self._severities = severities
         self._max = max_message_size
         self._msgid = header_field(msgid, 32) if msgid else NILVALUE
-        self._sd = structured_data
         self._rfc5424 = header == "rfc5424"
+        if self._rfc5424 and structured_data is None:  # no extras' element; syslog_sd still
+            structured_data = StructuredData(replacement=replacement, extras=False)
+        if structured_data is not None:
+            structured_data.counters = counters
+        self._sd = structured_data if self._rfc5424 else None
+        #: The SD of a record without extras, in every cache entry: NILVALUE or the origin.
+        self._nil_sd = (structured_data.origin if structured_data is not None else "") or NILVALUE
         self._control = CONTROL_EXCEPT_NEWLINES if keep_newlines else CONTROL
         self._replacement = replacement
         self._bom = _BOM if bom else ""
@@ -162,6 +178,12 @@ class Formatter:
         else:
             self._fields = tag(app_name)
         self._entries: dict[str, _Entry] = {}
+        #: sequence_id=True: the next `[meta sequenceId]` (None: records are not numbered).
+        self._numbers: itertools.count[int] | None = None
+        if sequence_id and self._rfc5424:
+            self._numbers = itertools.count(1)
+            self.format = self._format_numbered  # type: ignore[method-assign]
+            _fork.register(self)
 
     def format(self, message: str, record: Record) -> bytes:
         """The syslog message for one loguru message (the hot path: one per record)."""
@@ -175,17 +197,51 @@ class Formatter:
         text = message.rstrip("\r\n")
         if not text.isprintable():  # fast check: almost every message is clean
             text = self._clean(text)
-        if not entry.micro:
-            return self._finish(entry.head, "", text)
         extra = record["extra"]
         if not extra:
+            if not entry.micro:
+                return self._finish(entry.head, "", text)
             # %-formatting: measured faster than an f-string with a :06d spec.
             return self._finish("%s%06d%s" % (entry.head, t.microsecond, entry.nil_tail), "", text)  # noqa: UP031
-        # rfc5424 with bound extras: MSGID from `msgid`, the rest as STRUCTURED-DATA.
+        if not entry.micro:  # no SD in these headers: only the facility can change
+            head = entry.head if "syslog_facility" not in extra else self._head(entry, extra["syslog_facility"])
+            return self._finish(head, "", text)
+        return self._structured(entry, t.microsecond, text, extra, 0)
+
+    def _format_numbered(self, message: str, record: Record) -> bytes:
+        """`format` with sequence_id=True (rfc5424 only): every record gets the next number."""
+        t = record["time"]
+        level = record["level"]
+        pid = record["process"].id
+        key = (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
+        entry = self._entries.get(level.name)
+        if entry is None or entry.key != key:
+            entry = self._entry(level.name, level.no, t, pid, key)
+        text = message.rstrip("\r\n")
+        if not text.isprintable():
+            text = self._clean(text)
+        # next() of an itertools.count is one C call: atomic under the GIL. Calls are
+        # serialised anyway (loguru's handler lock, logging's handler lock), and the
+        # number is taken last, when nothing can fail before the message is handed on.
+        number = next(self._numbers)  # type: ignore[arg-type]
+        if number > MAX_SEQUENCE_ID:
+            number = (number - 1) % MAX_SEQUENCE_ID + 1
+        return self._structured(entry, t.microsecond, text, record["extra"], number)
+
+    def _structured(self, entry: _Entry, micro: int, text: str, extra: Any, number: int) -> bytes:
+        """rfc5424 with extras or a sequence number: MSGID from `msgid`, the PRI from
+        `syslog_facility`, the rest as STRUCTURED-DATA."""
         msgid = header_field(printable(extra["msgid"]), 32) if "msgid" in extra else self._msgid
-        sd = NILVALUE if self._sd is None else self._sd.render(extra)
-        head = "%s%06d%s%s " % (entry.head, t.microsecond, entry.tail, msgid)  # noqa: UP031
+        head = entry.head if "syslog_facility" not in extra else self._head(entry, extra["syslog_facility"])
+        sd = self._sd.render(extra, number)  # type: ignore[union-attr]
+        head = "%s%06d%s%s " % (head, micro, entry.tail, msgid)  # noqa: UP031
+        if number or self._nil_sd != NILVALUE:
+            return self._finish(head, sd, f" {self._bom}{text}", self._sd.own(number))  # type: ignore[union-attr]
         return self._finish(head, sd, f" {self._bom}{text}")
+
+    def reset_after_fork(self) -> None:
+        """In a forked child (its own PROCID) the numbering starts again at 1."""
+        self._numbers = itertools.count(1)
 
     def format_text(self, text: str, severity: int) -> bytes:
         """A message without a record (our own notices, direct calls): now, this process."""
@@ -195,7 +251,9 @@ class Formatter:
             "process": _NoticeProcess(os.getpid()),
             "extra": {},
         }
-        return self.format(text, cast("Record", record))
+        # Formatter.format, not the numbered one: notices carry no sequenceId, so that
+        # the receiver sees the messages they tell of as a gap.
+        return Formatter.format(self, text, cast("Record", record))
 
     def recut(self, data: bytes, limit: int) -> bytes:
         """A message this formatter made, cut again to `limit` octets (a datagram socket
@@ -205,20 +263,29 @@ class Formatter:
         if self._rfc5424:
             span = sd_span(data)
             if span is not None and span[1] > limit and data[span[0] : span[1]] != b"-":
-                data = data[: span[0]] + b"-" + data[span[1] :]  # give up the extras, not the message
+                # Give up the extras, not the message; keep the sink's own leading elements
+                # (meta: without its sequenceId the receiver would see a false gap) if they fit.
+                start, end = span
+                keep = start
+                for element_end in _own_element_ends(data, start, end):
+                    if element_end >= limit:
+                        break
+                    keep = element_end
+                data = data[:start] + (data[start:keep] or b"-") + data[end:]
         return truncate_utf8(data, limit)
 
     # -- per record, the tail ------------------------------------------------------------------
 
-    def _finish(self, head: str, sd: str, body: str) -> bytes:
-        """head + sd + body, encoded; cut at the end when longer than max_message_size."""
+    def _finish(self, head: str, sd: str, body: str, own: str = NILVALUE) -> bytes:
+        """head + sd + body, encoded; cut at the end when longer than max_message_size
+        (`own`: the sink's own SD elements, kept when the rest of `sd` does not fit)."""
         line = head + sd + body
         try:
             data = line.encode()
         except UnicodeEncodeError:  # a safety net: _clean() already escaped lone surrogates
             self._counters.sanitized += 1
             data = encode(line)[0]
-        return data if len(data) <= self._max else self._truncate(head, sd, body)
+        return data if len(data) <= self._max else self._truncate(head, sd, body, own)
 
     # -- once per second, per level, or when something goes wrong ----------------------------
 
@@ -234,16 +301,25 @@ class Formatter:
                 offset = t.astimezone().utcoffset() or _ZERO
             head = f"{pri}1 {t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}."
             tail = f"{_offset_text(offset)} {self._fields} {pid} "
-            entry = _Entry(key, head, True, tail, f"{tail}{self._msgid} {NILVALUE} {self._bom}")
+            entry = _Entry(key, head, True, tail, f"{tail}{self._msgid} {self._nil_sd} {self._bom}", severity)
         elif self.header == "pri":
-            entry = _Entry(key, pri, False, "", "")
+            entry = _Entry(key, pri, False, "", "", severity)
         else:  # rfc3164 and local differ only in self._fields ("HOSTNAME TAG" or "TAG")
             stamp = f"{_MONTHS[t.month]} {t.day:2d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-            entry = _Entry(key, f"{pri}{stamp} {self._fields}[{pid}]: ", False, "", "")
+            entry = _Entry(key, f"{pri}{stamp} {self._fields}[{pid}]: ", False, "", "", severity)
         if len(self._entries) >= _CACHE_SIZE:
             self._entries.clear()
         self._entries[name] = entry
         return entry
+
+    def _head(self, entry: _Entry, value: Any) -> str:
+        """`entry.head` with the PRI of the facility a record gives (`syslog_facility`);
+        an invalid one is counted in `sanitized` and the sink's own facility kept."""
+        facility = record_facility(value)
+        if facility is None:
+            self._counters.sanitized += 1
+            return entry.head
+        return f"<{facility * 8 + entry.severity}>{entry.head[entry.pri_end :]}"
 
     def _clean(self, text: str) -> str:
         """Control characters replaced, lone surrogates escaped; counted when anything changed."""
@@ -252,14 +328,46 @@ class Formatter:
             self._counters.sanitized += 1
         return cleaned
 
-    def _truncate(self, head: str, sd: str, body: str) -> bytes:
+    def _truncate(self, head: str, sd: str, body: str, own: str = NILVALUE) -> bytes:
         """head + sd + body cut at the end to max_message_size, never inside SD or a character."""
         self._counters.truncated += 1
         if sd and sd != NILVALUE and len(encode(head + sd)[0]) >= self._max:
-            # Cutting inside STRUCTURED-DATA would break the header grammar:
-            # give up the extras rather than the message.
-            sd = NILVALUE
+            # Cutting inside STRUCTURED-DATA would break the header grammar: give up the
+            # extras rather than the message, but keep the sink's own elements (meta, origin)
+            # when they fit: without its sequenceId a receiver would see a false gap.
+            sd = own if own and len(encode(head + own)[0]) < self._max else NILVALUE
         return truncate_utf8(encode(head + sd + body)[0], self._max)
+
+
+_OWN_SD_IDS = (b"[meta ", b"[meta]", b"[origin ", b"[origin]")
+
+
+def _own_element_ends(data: bytes, start: int, end: int) -> list[int]:
+    """Where each leading `meta` / `origin` SD-ELEMENT of the SD at data[start:end] ends."""
+    ends = []
+    pos = start
+    while pos < end and data.startswith(_OWN_SD_IDS, pos):
+        element = _first_element_end(data, pos)
+        if element is None or element > end:
+            break
+        ends.append(element)
+        pos = element
+    return ends
+
+
+def _first_element_end(data: bytes, start: int) -> int | None:
+    """The end of the SD-ELEMENT that starts at data[start] ("["), quoted values skipped."""
+    try:
+        end = start + 1
+        while data[end] != 0x5D:  # ]
+            if data[end] == 0x22:
+                end += 1
+                while data[end] != 0x22:
+                    end += 2 if data[end] == 0x5C else 1
+            end += 1
+        return end + 1
+    except IndexError:
+        return None
 
 
 def sd_span(data: bytes) -> tuple[int, int] | None:

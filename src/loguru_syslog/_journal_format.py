@@ -13,11 +13,11 @@ import re
 import struct
 import traceback
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Mapping, cast
 
 from ._counters import Counters
 from ._severity import SeverityTable
-from ._structured import printable
+from ._structured import printable, record_facility, record_sd_id
 
 if TYPE_CHECKING:
     from loguru import Record
@@ -77,7 +77,8 @@ class JournalFormatter:
         self._severities = severities
         self._counters = counters
         self._extras = extras
-        self._constant = field(b"SYSLOG_FACILITY", str(facility)) + field(b"SYSLOG_IDENTIFIER", app_name)
+        self._identifier = field(b"SYSLOG_IDENTIFIER", app_name)
+        self._constant = field(b"SYSLOG_FACILITY", str(facility)) + self._identifier
         self._priorities: dict[str, bytes] = {}  # level name -> PRIORITY field
         self._names: dict[str, bytes] = {}  # extra key -> field name ("" when dropped)
 
@@ -109,8 +110,17 @@ class JournalFormatter:
             text = "".join(traceback.format_exception(exception.type, exception.value, exception.traceback))
             parts.append(field(b"TRACEBACK", text.rstrip("\n")))
         extra = record["extra"]
-        if extra and self._extras is not False:
-            parts.extend(self._extra_fields(extra))
+        if extra:
+            if "syslog_facility" in extra:  # this record's facility
+                facility = record_facility(extra["syslog_facility"])
+                if facility is None:
+                    self._counters.sanitized += 1
+                else:
+                    parts[2] = field(b"SYSLOG_FACILITY", str(facility)) + self._identifier
+            if self._extras is not False:
+                parts.extend(self._extra_fields(extra))
+            if "syslog_sd" in extra:
+                parts.extend(self._sd_fields(extra["syslog_sd"]))
         return b"".join(parts)
 
     def format_text(self, text: str, severity: int) -> bytes:
@@ -141,6 +151,8 @@ class JournalFormatter:
                 text = printable(value)
                 fields.append(field(b"MESSAGE_ID" if _MESSAGE_ID.match(text) else b"MSGID", text))
                 continue
+            if key == "syslog_facility" or key == "syslog_sd":  # reserved: not fields
+                continue
             selected = self._extras
             if isinstance(selected, frozenset) and key not in selected:
                 continue
@@ -153,6 +165,27 @@ class JournalFormatter:
                 self._counters.sanitized += 1  # a name with nothing a journal field may hold
                 continue
             fields.append(field(name, printable(value)))
+        return fields
+
+    def _sd_fields(self, elements: Any) -> list[bytes]:
+        """A record's `syslog_sd` as fields `<SDID>_<PARAM>` (the field name rule of extras);
+        what the syslog formatter would leave out (an invalid SD-ID, not a mapping of
+        mappings) is left out here too, and counted."""
+        if not isinstance(elements, Mapping):
+            self._counters.sanitized += 1
+            return []
+        fields = []
+        for sd_id, params in elements.items():
+            checked = record_sd_id(sd_id)
+            if not checked or not isinstance(params, Mapping):
+                self._counters.sanitized += 1
+                continue
+            for key, value in params.items():
+                name = field_name(f"{checked}_{printable(key)}")
+                if not name:
+                    self._counters.sanitized += 1
+                    continue
+                fields.append(field(name.encode(), printable(value)))
         return fields
 
 
