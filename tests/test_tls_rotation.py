@@ -21,8 +21,15 @@ import pytest
 import trustme
 
 from conftest import started, tls_input
-from loguru_syslog import RELPTransport, SyslogConfigError, SyslogConfigWarning, SyslogSink, TLSTransport
-from loguru_syslog._tls import PinMismatchError, TLSCredentials
+from loguru_syslog import (
+    PinMismatchError,
+    RELPTransport,
+    SyslogConfigError,
+    SyslogConfigWarning,
+    SyslogSink,
+    TLSCredentials,
+    TLSTransport,
+)
 
 DEADLINE = 10.0
 
@@ -553,7 +560,6 @@ def test_relp_tls_with_a_pin(rsyslog_relp_tls: Any, tls_certs: Any, fresh_logger
     fresh_logger.add(right, format="{message}", catch=False)
     fresh_logger.info("relp, pinned")
     assert [m["msg"] for m in rsyslog_relp_tls.wait_for(1)] == ["relp, pinned"]
-
 
 
 def test_relp_transport_built_directly_with_pins(rsyslog_relp_tls: Any, tls_certs: Any) -> None:

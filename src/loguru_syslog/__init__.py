@@ -26,7 +26,7 @@ from ._socket_transport import SocketTransport
 from ._sockets import Aborter, connect, connect_socket
 from ._stdio import StdioTransport
 from ._tcp import TCPTransport
-from ._tls import TLSTransport, make_context
+from ._tls import PinMismatchError, TLSCredentials, TLSTransport, make_context
 from ._transport import PartialSendError, Transport, TransportTimeout
 from ._udp import UDPTransport
 from ._unix import UnixTransport
@@ -41,6 +41,7 @@ __all__ = [
     "MemoryTransport",
     "OctetCounting",
     "PartialSendError",
+    "PinMismatchError",
     "RELPTransport",
     "SocketTransport",
     "StdioTransport",
@@ -51,6 +52,7 @@ __all__ = [
     "SyslogSink",
     "SyslogStats",
     "TCPTransport",
+    "TLSCredentials",
     "TLSTransport",
     "TargetStats",
     "Transport",
