@@ -335,7 +335,12 @@ class Formatter:
             # Cutting inside STRUCTURED-DATA would break the header grammar: give up the
             # extras rather than the message, but keep the sink's own elements (meta, origin)
             # when they fit: without its sequenceId a receiver would see a false gap.
-            sd = own if own and len(encode(head + own)[0]) < self._max else NILVALUE
+            sd = NILVALUE
+            meta = own[: own.find("]") + 1] if own.startswith("[meta ") else NILVALUE
+            for kept in (own, meta):  # meta and origin, else meta alone, else nothing
+                if kept != NILVALUE and len(encode(head + kept)[0]) < self._max:
+                    sd = kept
+                    break
         return truncate_utf8(encode(head + sd + body)[0], self._max)
 
 
