@@ -646,3 +646,44 @@ def test_journald_takes_records_without_thread_name_or_function(
         "no thread name",
         "rebuilt",
     ]
+
+
+# -- operator features through extra= (issue 15) -------------------------------------------------
+
+
+@pytest.mark.parametrize("header", sorted(GOLDEN))
+def test_syslog_facility_from_extra_sets_that_records_pri(header: str, fixed_tz: None) -> None:
+    handler, wire = handler_and_wire(facility="local0", header=header)
+    handler.handle(make_log_record("hello", extra={"syslog_facility": "auth"}))
+    handler.handle(make_log_record("hello", extra={"syslog_facility": "nope"}))
+    handler.handle(make_log_record("hello"))
+    assert wire[0] == sink_wire(
+        make_message("hello", extra={"syslog_facility": "auth"}), facility="local0", header=header
+    )
+    assert wire[0].startswith(b"<38>") and wire[1] == wire[2] == GOLDEN[header]
+    assert handler.stats.sanitized == 1
+
+
+def test_syslog_sd_from_extra_gives_the_sinks_elements(fixed_tz: None) -> None:
+    extra = {
+        "user": "ann",
+        "syslog_facility": 10,
+        "syslog_sd": {"origin": {"ip": "10.0.0.1"}, "x@32473": {"k": 'v"]'}, "bad id": {"a": 1}},
+    }
+    handler, wire = handler_and_wire(sequence_id=True, origin=True)
+    handler.handle(make_log_record("m", level=logging.ERROR, extra=extra))
+    assert wire[0] == sink_wire(make_message("m", level="ERROR", no=40, extra=extra), sequence_id=True, origin=True)
+    message = parse(wire[0])
+    assert message.pri == 10 * 8 + 3
+    assert list(message.sd) == ["meta", "origin", "loguru@32473", "x@32473"]
+    assert message.sd["origin"][2:] == [("ip", "10.0.0.1")] and message.sd["x@32473"] == [("k", 'v"]')]
+    assert message.sd["loguru@32473"] == [("user", "ann")] and handler.stats.sanitized == 1
+
+
+def test_the_handler_numbers_its_records_from_one(std_logger: logging.Logger) -> None:
+    handler, wire = handler_and_wire(sequence_id=True)
+    std_logger.addHandler(handler)
+    for i in range(3):
+        std_logger.info("n %d", i)
+    std_logger.info("with extra", extra={"k": "v"})
+    assert [parse(m).sd["meta"] for m in wire] == [[("sequenceId", str(n))] for n in range(1, 5)]

@@ -95,3 +95,48 @@ def test_options_that_mean_nothing_to_journald_are_errors(option: str) -> None:
 def test_journald_urls() -> None:
     assert SyslogSink("journald://").address == "journald:///run/systemd/journal/socket"
     assert SyslogSink("journald:///tmp/j/socket").address == "journald:///tmp/j/socket"
+
+
+# -- operator features (issue 15) -----------------------------------------------------------------
+
+
+def test_syslog_facility_sets_that_entrys_syslog_facility() -> None:
+    sink, transport = journal_sink(facility="local0")
+    sink.write(make_message("a", extra={"syslog_facility": "auth"}))
+    sink.write(make_message("b", extra={"syslog_facility": 23}))
+    sink.write(make_message("c", extra={"syslog_facility": "nope"}))
+    sink.write(make_message("d"))
+    entries = [entry(m) for m in transport.messages]
+    assert [e["SYSLOG_FACILITY"] for e in entries] == ["4", "23", "16", "16"]
+    assert all(e["SYSLOG_IDENTIFIER"] == "app" for e in entries)
+    assert sink.stats.sanitized == 1
+
+
+def test_syslog_sd_params_become_sdid_param_fields() -> None:
+    sink, transport = journal_sink()
+    sd = {"origin": {"ip": "10.0.0.1"}, "x@32473": {"k-1": "v\nw"}, "meta": {"message": "m"}}
+    sink.write(make_message("a", extra={"user": "ann", "syslog_sd": sd, "syslog_facility": "auth"}))
+    fields = entry(transport.messages[0])
+    assert fields["ORIGIN_IP"] == "10.0.0.1" and fields["X_32473_K_1"] == "v\nw" and fields["META_MESSAGE"] == "m"
+    assert fields["USER"] == "ann" and fields["SYSLOG_FACILITY"] == "4"
+    assert not any(name.startswith(("SYSLOG_SD", "SYSLOG_FACILITY_")) for name in fields)
+    assert sink.stats.sanitized == 0
+
+
+@pytest.mark.parametrize(
+    ("sd", "counted"),
+    [("not a mapping", 1), ({"bad id": {"a": 1}, "x@1": {"b": 2}}, 1), ({"x@1": "nope", "x@2": {"b": 2}}, 1)],
+)
+def test_syslog_sd_that_cannot_be_sent_is_left_out_and_counted(sd: object, counted: int) -> None:
+    sink, transport = journal_sink()
+    sink.write(make_message("a", extra={"syslog_sd": sd}))
+    fields = entry(transport.messages[0])
+    assert fields["MESSAGE"] == "a" and sink.stats.sanitized == counted
+    assert "X_2_B" in fields or "X_1_B" in fields or sd == "not a mapping"
+
+
+def test_with_structured_data_off_facility_and_syslog_sd_still_apply() -> None:
+    sink, transport = journal_sink(structured_data=False)
+    sink.write(make_message("a", extra={"user": "ann", "syslog_sd": {"x@1": {"k": "v"}}, "syslog_facility": 4}))
+    fields = entry(transport.messages[0])
+    assert fields["X_1_K"] == "v" and fields["SYSLOG_FACILITY"] == "4" and "USER" not in fields
