@@ -576,3 +576,23 @@ def test_relp_transport_built_directly_with_pins(rsyslog_relp_tls: Any, tls_cert
     bad.close()
     with pytest.raises(SyslogConfigError, match="pins"):
         RELPTransport("localhost", port, pins=actual)  # pins without TLS
+
+
+def test_a_rebuild_never_warns_again(tls_certs: Any, client_files: tuple[Path, Path]) -> None:
+    ClientCert("client.example").install(*client_files)
+    with pytest.warns(SyslogConfigWarning, match="tls_verify is off"):
+        credentials = TLSCredentials(cert_file=str(client_files[0]), key_file=str(client_files[1]), verify=False)
+    ClientCert("client.example").install(*client_files)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rebuilt = credentials.context()
+    assert credentials.builds == 2 and rebuilt.verify_mode == ssl.CERT_NONE
+
+
+def test_pins_given_to_a_transport_override_the_credentials_without_changing_them(tls_certs: Any) -> None:
+    credentials = TLSCredentials(ca_file=str(tls_certs.ca_file), pins="aa" * 32)
+    assert TLSTransport("localhost", context=credentials).pins == ("aa" * 32,)
+    transport = TLSTransport("localhost", context=credentials, pins=["BB:" * 31 + "BB"])
+    assert transport.pins == ("bb" * 32,) and credentials.pins == ("aa" * 32,)
+    relp = RELPTransport("localhost", context=credentials, pins="cc" * 32)
+    assert relp.pins == ("cc" * 32,) and RELPTransport("localhost").pins is None

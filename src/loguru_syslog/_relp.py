@@ -23,7 +23,7 @@ from ._options import DEFAULT_TIMEOUT, OPTIONS, parse_port, parse_seconds
 from ._outage import report
 from ._socket_transport import SocketTransport
 from ._sockets import closed_on_error, connect, wait
-from ._tls import TLSCredentials, close_notify, credentials_for, wrap
+from ._tls import TLSCredentials, close_notify, credentials_for, parse_pin_list, wrap
 from ._transport import TransportTimeout
 
 #: Transaction numbers run from 1 to this, then wrap to 1 (as librelp does).
@@ -81,6 +81,10 @@ class RELPTransport(SocketTransport):
             raise SyslogConfigError("pins", pins, "only with TLS: give a context (relp+tls://) too")
         #: The TLS context's source, None for plain RELP.
         self.credentials: TLSCredentials | None = None if context is None else credentials_for(context, pins)
+        #: The accepted server certificates' SHA-256, or None: no pinning.
+        self.pins = parse_pin_list(pins, "pins")
+        if self.pins is None and self.credentials is not None:
+            self.pins = self.credentials.pins
         self.server_name = server_name or host
         #: SHA-256 (lowercase hex) of the server certificate seen at the last TLS handshake.
         self.peer_sha256: str | None = None
@@ -113,7 +117,7 @@ class RELPTransport(SocketTransport):
                 deadline,
                 self.aborter,
                 self.timeout,
-                pins=credentials.pins,
+                pins=self.pins,
                 seen=self,
             )
         with closed_on_error(sock):

@@ -108,7 +108,7 @@ class TLSCredentials:
         self.key_file = key_file
         self.verify = verify
         #: The accepted server certificates' SHA-256 (lowercase hex), or None: no pinning.
-        self.pins: tuple[str, ...] | None = _pins(pins, "pins")
+        self.pins: tuple[str, ...] | None = parse_pin_list(pins, "pins")
         #: How many times a context was built from the files (1 after construction; 0 for `context=`).
         self.builds = 0
         self._failing = False
@@ -179,7 +179,7 @@ def _signature(path: str | None) -> _Signature:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _pins(value: str | Iterable[str] | None, name: str) -> tuple[str, ...] | None:
+def parse_pin_list(value: str | Iterable[str] | None, name: str) -> tuple[str, ...] | None:
     if value is None:
         return None
     if not isinstance(value, str):
@@ -199,7 +199,7 @@ class PinMismatchError(ConnectionError):
         super().__init__(
             errno.EACCES,
             f"the server's certificate has SHA-256 {actual}, which is not pinned "
-            f"(tls_pin_sha256 expects {', '.join(pins)})",
+            f"(the pins expected: {', '.join(pins)})",
         )
 
 
@@ -214,10 +214,9 @@ def certificate_sha256(sock: ssl.SSLSocket) -> str:
 def credentials_for(
     context: ssl.SSLContext | TLSCredentials | None, pins: str | Iterable[str] | None
 ) -> TLSCredentials:
-    """What a transport's `context=` and `pins=` arguments mean: a TLSCredentials."""
+    """What a transport's `context=` means: a TLSCredentials (given, or made here with
+    `pins`, used for the verify=False warning: a TLSCredentials given is used as it is)."""
     if isinstance(context, TLSCredentials):
-        if pins is not None:
-            context.pins = _pins(pins, "pins")
         return context
     if context is None:
         return TLSCredentials(pins=pins)
@@ -256,6 +255,8 @@ class TLSTransport(TCPTransport):
     ) -> None:
         super().__init__(host, port, framing=framing, timeout=timeout)
         self.credentials = credentials_for(context, pins)
+        #: The accepted server certificates' SHA-256, or None: no pinning.
+        self.pins = self.credentials.pins if pins is None else parse_pin_list(pins, "pins")
         self.server_name = server_name or host
         #: SHA-256 (lowercase hex) of the server certificate seen at the last handshake.
         self.peer_sha256: str | None = None
@@ -267,7 +268,7 @@ class TLSTransport(TCPTransport):
 
     @context.setter
     def context(self, context: ssl.SSLContext) -> None:
-        self.credentials = credentials_for(context, self.credentials.pins)
+        self.credentials = credentials_for(context, self.pins)
 
     def dial(self) -> socket.socket:
         deadline = self.deadline_after_timeout()
@@ -280,7 +281,7 @@ class TLSTransport(TCPTransport):
             deadline,
             self.aborter,
             self.timeout,
-            pins=self.credentials.pins,
+            pins=self.pins,
             seen=self,
         )
 
