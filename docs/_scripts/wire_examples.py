@@ -82,6 +82,13 @@ def main() -> None:
     logger.remove(handler)
     show("UDP, rfc5424, STRUCTURED-DATA escaping", [sock.recv(65535)])
 
+    # Several SD elements: meta (sequence_id), origin, the extras', then syslog_sd's.
+    url, sock = udp()
+    handler = logger.add(SyslogSink(url, sequence_id=True, origin=True, **COMMON), format="{message}")
+    logger.bind(user="ann", syslog_sd={"origin": {"ip": "10.0.0.1"}, "x@32473": {"k": "v"}}).info("hi")
+    logger.remove(handler)
+    show("UDP, rfc5424, sequence_id=True, origin=True, syslog_sd", [sock.recv(65535)])
+
     # bom=True: a UTF-8 BOM before MSG (RFC 5424 only).
     url, sock = udp()
     handler = logger.add(SyslogSink(url, bom=True, **COMMON), format="{message}")
