@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from conftest import make_message
-from loguru_syslog import MemoryTransport, PartialSendError, SyslogSink, Transport
+from loguru_syslog import MemoryTransport, PartialSendError, SyslogSink, Transport, TransportTimeout
 from loguru_syslog._backoff import Backoff
 
 
@@ -261,3 +261,31 @@ def test_a_transport_that_raises_anything_never_raises_into_the_app() -> None:
     for _ in range(3):
         sink.write(make_message("x"))
     assert sink.stats.errors >= 1 and sink.stats.sent == 0
+
+
+def test_a_stalled_peer_that_then_dies_is_reconnected_at_the_next_call() -> None:
+    """SIGSTOP, then SIGKILL: a stall that ends in a failure is no longer a stall, so
+    the next application call may wait to reconnect (before the fix, only stop() or the
+    background writer ever did: the buffer grew while the peer was back)."""
+    state = ["up"]
+
+    def fail(message: bytes | None) -> BaseException | None:
+        if state[0] == "stalled" and message is not None:
+            return TransportTimeout("the peer takes nothing")
+        if state[0] == "dead":
+            return ConnectionRefusedError("peer down") if message is None else ConnectionResetError("peer gone")
+        return None
+
+    transport = MemoryTransport(fail=fail, datagram=False, default_header="pri")
+    sink = SyslogSink(transport, backoff_min=0.01, backoff_max=0.01)
+    sink.write(make_message("a"))
+    state[0] = "stalled"
+    sink.write(make_message("b"))
+    sink.write(make_message("c"))
+    state[0] = "dead"
+    sink.write(make_message("d"))
+    state[0] = "up"
+    wait_backoff(sink)
+    sink.write(make_message("e"))
+    assert texts(transport) == ["a", "b", "c", "d", "e"]
+    assert sink.stats.buffered == 0 and sink.stats.dropped == 0 and sink.stats.reconnects == 1

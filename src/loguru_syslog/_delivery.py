@@ -310,6 +310,9 @@ class Delivery:
             self._gave_up = True
             return True
         self._counters.errors += 1
+        # A peer that stalled and is now gone (SIGSTOP, then SIGKILL) is no longer a
+        # stall: the next call may wait to reconnect (or to fail over) again.
+        self._outage.stalled = False
         if self._closed:
             self._disconnect()
             return False
@@ -379,7 +382,7 @@ class Delivery:
             if not self._closed:
                 self._outage.failed(exc)
             return False
-        if self._outage.active:
+        if self._outage.active or self._outage.dropped:
             # Before the survivors: it speaks of older messages than theirs. The
             # outage itself ends at the first message that goes out: a peer that
             # accepts connections but fails every send is one outage.
