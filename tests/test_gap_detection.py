@@ -112,6 +112,7 @@ def test_syslog_ng_keeps_our_sequence_id_on_a_unix_socket(tmp_path: Path, kind: 
         numbered = SyslogSink(url, header="rfc5424", sequence_id=True, app_name="seq")
         log(numbered, "a", "b", "c")
         numbered.stop()
+        daemon.wait_for(3)  # (two stream connections: syslog-ng may read the second one first)
         plain = SyslogSink(url, header="rfc5424", app_name="plain")
         log(plain, "d")
         plain.stop()
