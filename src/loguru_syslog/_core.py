@@ -18,7 +18,7 @@ from ._config import SyslogConfig
 from ._counters import Counters, SyslogStats
 from ._delivery import Delivery
 from ._failover import FailoverTransport
-from ._format import Formatter
+from ._format import Formatter, NumberedFormatter
 from ._journal_format import JournalFormatter
 from ._outage import Outage
 from ._structured import StructuredData
@@ -105,7 +105,8 @@ def make_formatter(config: SyslogConfig, counters: Counters) -> RecordFormatter:
             extras=config.structured_data,
             counters=counters,
         )
-    return Formatter(
+    numbered = config.sequence_id and config.header == "rfc5424"
+    return (NumberedFormatter if numbered else Formatter)(
         header=config.header,
         facility=config.facility,
         severities=config.severities,
@@ -118,7 +119,6 @@ def make_formatter(config: SyslogConfig, counters: Counters) -> RecordFormatter:
         replacement=config.replacement,
         bom=config.bom,
         counters=counters,
-        sequence_id=config.sequence_id,
     )
 
 

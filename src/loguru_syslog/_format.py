@@ -152,7 +152,6 @@ class Formatter:
         replacement: str,
         bom: bool,
         counters: Counters,
-        sequence_id: bool = False,
     ) -> None:
         self.header = header
         self._counters = counters
@@ -161,13 +160,12 @@ class Formatter:
         self._max = max_message_size
         self._msgid = header_field(msgid, 32) if msgid else NILVALUE
         self._rfc5424 = header == "rfc5424"
-        if self._rfc5424 and structured_data is None:  # no extras' element; syslog_sd still
+        if structured_data is None:  # no extras' element; syslog_sd (rfc5424) still applies
             structured_data = StructuredData(replacement=replacement, extras=False)
-        if structured_data is not None:
-            structured_data.counters = counters
-        self._sd = structured_data if self._rfc5424 else None
+        structured_data.counters = counters
+        self._sd = structured_data
         #: The SD of a record without extras, in every cache entry: NILVALUE or the origin.
-        self._nil_sd = (structured_data.origin if structured_data is not None else "") or NILVALUE
+        self._nil_sd = structured_data.origin or NILVALUE
         self._control = CONTROL_EXCEPT_NEWLINES if keep_newlines else CONTROL
         self._replacement = replacement
         self._bom = _BOM if bom else ""
@@ -178,15 +176,23 @@ class Formatter:
         else:
             self._fields = tag(app_name)
         self._entries: dict[str, _Entry] = {}
-        #: sequence_id=True: the next `[meta sequenceId]` (None: records are not numbered).
-        self._numbers: itertools.count[int] | None = None
-        if sequence_id and self._rfc5424:
-            self._numbers = itertools.count(1)
-            self.format = self._format_numbered  # type: ignore[method-assign]
-            _fork.register(self)
 
     def format(self, message: str, record: Record) -> bytes:
         """The syslog message for one loguru message (the hot path: one per record)."""
+        entry, text = self._prepare(message, record)
+        extra = record["extra"]
+        if not extra:
+            if not entry.micro:
+                return self._finish(entry.head, "", text)
+            # %-formatting: measured faster than an f-string with a :06d spec.
+            return self._finish("%s%06d%s" % (entry.head, record["time"].microsecond, entry.nil_tail), "", text)  # noqa: UP031
+        if not entry.micro:  # no SD in these headers: only the facility can change
+            head = entry.head if "syslog_facility" not in extra else self._head(entry, extra["syslog_facility"])
+            return self._finish(head, "", text)
+        return self._structured(entry, record["time"].microsecond, text, extra, 0)
+
+    def _prepare(self, message: str, record: Record) -> tuple[_Entry, str]:
+        """The cache entry of the record's level, second and process, and its clean text."""
         t = record["time"]
         level = record["level"]
         pid = record["process"].id
@@ -197,51 +203,18 @@ class Formatter:
         text = message.rstrip("\r\n")
         if not text.isprintable():  # fast check: almost every message is clean
             text = self._clean(text)
-        extra = record["extra"]
-        if not extra:
-            if not entry.micro:
-                return self._finish(entry.head, "", text)
-            # %-formatting: measured faster than an f-string with a :06d spec.
-            return self._finish("%s%06d%s" % (entry.head, t.microsecond, entry.nil_tail), "", text)  # noqa: UP031
-        if not entry.micro:  # no SD in these headers: only the facility can change
-            head = entry.head if "syslog_facility" not in extra else self._head(entry, extra["syslog_facility"])
-            return self._finish(head, "", text)
-        return self._structured(entry, t.microsecond, text, extra, 0)
-
-    def _format_numbered(self, message: str, record: Record) -> bytes:
-        """`format` with sequence_id=True (rfc5424 only): every record gets the next number."""
-        t = record["time"]
-        level = record["level"]
-        pid = record["process"].id
-        key = (t.second, t.minute, t.hour, t.day, t.month, t.year, t.tzinfo, t.fold, pid)
-        entry = self._entries.get(level.name)
-        if entry is None or entry.key != key:
-            entry = self._entry(level.name, level.no, t, pid, key)
-        text = message.rstrip("\r\n")
-        if not text.isprintable():
-            text = self._clean(text)
-        # next() of an itertools.count is one C call: atomic under the GIL. Calls are
-        # serialised anyway (loguru's handler lock, logging's handler lock), and the
-        # number is taken last, when nothing can fail before the message is handed on.
-        number = next(self._numbers)  # type: ignore[arg-type]
-        if number > MAX_SEQUENCE_ID:
-            number = (number - 1) % MAX_SEQUENCE_ID + 1
-        return self._structured(entry, t.microsecond, text, record["extra"], number)
+        return entry, text
 
     def _structured(self, entry: _Entry, micro: int, text: str, extra: Any, number: int) -> bytes:
         """rfc5424 with extras or a sequence number: MSGID from `msgid`, the PRI from
         `syslog_facility`, the rest as STRUCTURED-DATA."""
         msgid = header_field(printable(extra["msgid"]), 32) if "msgid" in extra else self._msgid
         head = entry.head if "syslog_facility" not in extra else self._head(entry, extra["syslog_facility"])
-        sd = self._sd.render(extra, number)  # type: ignore[union-attr]
+        sd = self._sd.render(extra, number)
         head = "%s%06d%s%s " % (head, micro, entry.tail, msgid)  # noqa: UP031
         if number or self._nil_sd != NILVALUE:
-            return self._finish(head, sd, f" {self._bom}{text}", self._sd.own(number))  # type: ignore[union-attr]
+            return self._finish(head, sd, f" {self._bom}{text}", self._sd.own(number))
         return self._finish(head, sd, f" {self._bom}{text}")
-
-    def reset_after_fork(self) -> None:
-        """In a forked child (its own PROCID) the numbering starts again at 1."""
-        self._numbers = itertools.count(1)
 
     def format_text(self, text: str, severity: int) -> bytes:
         """A message without a record (our own notices, direct calls): now, this process."""
@@ -344,6 +317,32 @@ class Formatter:
         return truncate_utf8(encode(head + sd + body)[0], self._max)
 
 
+class NumberedFormatter(Formatter):
+    """A Formatter that numbers every record (`sequence_id=True`, rfc5424 only):
+    `[meta sequenceId="N"]`, N from 1, wrapping after MAX_SEQUENCE_ID to 1. The
+    notices (`format_text`) are not numbered, so the receiver sees the messages they
+    tell of as a gap. In a forked child (its own PROCID) the numbering starts again.
+
+    `next()` of an itertools.count is one C call, atomic under the GIL; the calls are
+    serialised anyway (loguru's handler lock, logging's handler lock).
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._numbers = itertools.count(1)
+        _fork.register(self)
+
+    def format(self, message: str, record: Record) -> bytes:
+        entry, text = self._prepare(message, record)
+        number = next(self._numbers)  # taken last: nothing can fail before it is handed on
+        if number > MAX_SEQUENCE_ID:
+            number = (number - 1) % MAX_SEQUENCE_ID + 1
+        return self._structured(entry, record["time"].microsecond, text, record["extra"], number)
+
+    def reset_after_fork(self) -> None:
+        self._numbers = itertools.count(1)
+
+
 _OWN_SD_IDS = (b"[meta ", b"[meta]", b"[origin ", b"[origin]")
 
 
@@ -365,7 +364,7 @@ def _first_element_end(data: bytes, start: int) -> int | None:
     try:
         end = start + 1
         while data[end] != 0x5D:  # ]
-            if data[end] == 0x22:
+            if data[end] == 0x22:  # a PARAM-VALUE: up to its closing quote, escapes skipped
                 end += 1
                 while data[end] != 0x22:
                     end += 2 if data[end] == 0x5C else 1
@@ -383,16 +382,9 @@ def sd_span(data: bytes) -> tuple[int, int] | None:
             start = data.index(b" ", start) + 1
         if data[start : start + 1] == b"-":
             return start, start + 1
-        end = start
-        while data[end : end + 1] == b"[":
-            end += 1
-            while data[end] != 0x5D:  # ]
-                if data[end] == 0x22:  # a PARAM-VALUE: up to its closing quote, escapes skipped
-                    end += 1
-                    while data[end] != 0x22:
-                        end += 2 if data[end] == 0x5C else 1
-                end += 1
-            end += 1
-        return (start, end) if end > start else None
-    except (ValueError, IndexError):
+    except ValueError:
         return None
+    end: int | None = start
+    while end is not None and data[end : end + 1] == b"[":
+        end = _first_element_end(data, end)
+    return (start, end) if end is not None and end > start else None
