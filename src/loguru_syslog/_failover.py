@@ -116,17 +116,7 @@ class FailoverTransport(Transport):
         raise error
 
     def send(self, message: bytes) -> None:
-        index = self._index()
-        target = self.targets[index]
-        try:
-            if self._clock() >= self._check_at:
-                index, target = self._check(index)
-            target.deadline = self.deadline
-            target.send(message)
-        except BaseException as exc:
-            self._failed(index, exc, 1 if target.taken() else 0)
-            raise
-        self._took(index, 1)
+        self.send_many((message,))
 
     def send_many(self, messages: Sequence[bytes]) -> None:
         index = self._index()
@@ -135,7 +125,10 @@ class FailoverTransport(Transport):
             if self._clock() >= self._check_at:
                 index, target = self._check(index)
             target.deadline = self.deadline
-            target.send_many(messages)
+            if len(messages) == 1:
+                target.send(messages[0])
+            else:
+                target.send_many(messages)
         except BaseException as exc:
             done = exc.sent if isinstance(exc, PartialSendError) else 0
             self._failed(index, exc, len(messages) if target.taken() else done)

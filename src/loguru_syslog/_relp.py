@@ -110,16 +110,7 @@ class RELPTransport(SocketTransport):
         context = None if credentials is None else credentials.context()  # rebuilt if its files changed
         sock = connect(self.host, self.port, socket.SOCK_STREAM, deadline, self.aborter)
         if credentials is not None and context is not None:
-            sock = wrap(
-                sock,
-                context,
-                self.server_name,
-                deadline,
-                self.aborter,
-                self.timeout,
-                pins=self.pins,
-                seen=self,
-            )
+            sock = wrap(sock, context, deadline, self)
         with closed_on_error(sock):
             self._inbox.clear()
             self._answered = 0

@@ -274,16 +274,7 @@ class TLSTransport(TCPTransport):
         deadline = self.deadline_after_timeout()
         context = self.credentials.context()  # rebuilt first if its files changed
         raw = connect(self.host, self.port, socket.SOCK_STREAM, deadline, self.aborter)
-        return wrap(
-            raw,
-            context,
-            self.server_name,
-            deadline,
-            self.aborter,
-            self.timeout,
-            pins=self.pins,
-            seen=self,
-        )
+        return wrap(raw, context, deadline, self)
 
     def close(self) -> None:
         close_notify(self._sock)
@@ -300,25 +291,23 @@ def close_notify(sock: socket.socket | None) -> None:
             pass
 
 
-class _Seen(Protocol):
+class TLSPeer(Protocol):
+    """What `wrap` needs of the transport it secures (TLSTransport, RELPTransport)."""
+
+    server_name: str
+    aborter: Aborter
+    timeout: float
+    pins: tuple[str, ...] | None
+    #: Set by `wrap`: the SHA-256 of the server certificate at the last handshake.
     peer_sha256: str | None
 
 
-def wrap(
-    raw: socket.socket,
-    context: ssl.SSLContext,
-    server_name: str,
-    deadline: float,
-    aborter: Aborter,
-    timeout: float,
-    *,
-    pins: tuple[str, ...] | None = None,
-    seen: _Seen | None = None,
-) -> ssl.SSLSocket:
-    """TLS over a connected socket: the handshake bounded by `deadline`, the server
-    certificate's SHA-256 checked against `pins` (and kept in `seen.peer_sha256`), and
-    with TLS 1.3 a short wait for the server's verdict on our certificate. Closes `raw`
-    on failure."""
+def wrap(raw: socket.socket, context: ssl.SSLContext, deadline: float, peer: TLSPeer) -> ssl.SSLSocket:
+    """TLS over a connected socket, for the transport `peer`: the handshake bounded by
+    `deadline` (and `peer.aborter`), the server certificate's SHA-256 kept in
+    `peer.peer_sha256` and checked against `peer.pins`, and with TLS 1.3 a short wait
+    for the server's verdict on our certificate. Closes `raw` on failure."""
+    server_name = peer.server_name
     try:
         sock = context.wrap_socket(
             raw,
@@ -329,15 +318,12 @@ def wrap(
         raw.close()
         raise
     try:
-        handshake(sock, deadline, aborter)
-        if pins is not None or seen is not None:
-            actual = certificate_sha256(sock)
-            if seen is not None:
-                seen.peer_sha256 = actual
-            if pins is not None and actual not in pins:
-                raise PinMismatchError(actual, pins)
+        handshake(sock, deadline, peer.aborter)
+        peer.peer_sha256 = actual = certificate_sha256(sock)
+        if peer.pins is not None and actual not in peer.pins:
+            raise PinMismatchError(actual, peer.pins)
         if sock.version() == "TLSv1.3":
-            _await_verdict(sock, min(timeout, VERDICT_WAIT))
+            _await_verdict(sock, min(peer.timeout, VERDICT_WAIT))
     except BaseException:
         sock.close()
         raise
