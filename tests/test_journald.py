@@ -297,3 +297,22 @@ def test_a_journald_not_there_yet_gets_the_messages_once_it_is(journald_factory:
     got = journald.wait_for(4, identifier="late")
     assert [e["MESSAGE"] for e in got] == ["early 0", "early 1", "early 2", "after start"]
     assert (sink.stats.sent, sink.stats.buffered, sink.stats.dropped) == (4, 0, 0)
+
+
+def test_a_record_facility_and_its_sd_elements_reach_the_journal(journald: Any, fresh_logger: Any) -> None:
+    """`syslog_facility` sets that entry's SYSLOG_FACILITY (an invalid one: the sink's, counted);
+    `syslog_sd` params become `<SDID>_<PARAM>` fields; neither is a field of its own."""
+    sink = SyslogSink(journald.url, app_name="per-record", facility="local3")
+    fresh_logger.add(sink, format="{message}", catch=False)
+    sd = {"origin": {"ip": "10.0.0.1"}, "x@32473": {"k": "v w"}}
+    fresh_logger.bind(syslog_facility="auth", syslog_sd=sd, user="alice").info("first")
+    fresh_logger.bind(syslog_facility="nonsense").info("second")
+    fresh_logger.info("third")
+    first, second, third = journald.wait_for(3, identifier="per-record")
+    assert [e["MESSAGE"] for e in (first, second, third)] == ["first", "second", "third"]
+    assert [e["SYSLOG_FACILITY"] for e in (first, second, third)] == ["4", "19", "19"]
+    assert (first["ORIGIN_IP"], first["X_32473_K"], first["USER"]) == ("10.0.0.1", "v w", "alice")
+    for entry in (first, second):
+        assert "SYSLOG_SD" not in entry and "EXTRA_SYSLOG_FACILITY" not in entry
+        assert not any(name.startswith("SYSLOG_SD") for name in entry), sorted(entry)
+    assert sink.stats.sanitized == 1 and sink.stats.sent == 3
