@@ -106,10 +106,9 @@ class RELPTransport(SocketTransport):
 
     def dial(self) -> socket.socket:
         deadline = self.deadline_after_timeout()
-        credentials = self.credentials
-        context = None if credentials is None else credentials.context()  # rebuilt if its files changed
+        context = None if self.credentials is None else self.credentials.context()  # rebuilt if its files changed
         sock = connect(self.host, self.port, socket.SOCK_STREAM, deadline, self.aborter)
-        if credentials is not None and context is not None:
+        if context is not None:
             sock = wrap(sock, context, deadline, self)
         with closed_on_error(sock):
             self._inbox.clear()
