@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
+import ssl
 import subprocess
 import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -112,6 +115,22 @@ def test_check_tls_with_the_ca_from_the_environment(rsyslog_factory: Any, tls_ce
     assert trusted.returncode == 0, trusted.stdout + trusted.stderr
     assert rows(trusted.stdout)["tls_ca_file"].split()[1:] == [str(tls_certs.ca_file), "SYSLOG_TLS_CA_FILE"]
     assert len(rsyslog.wait_for(7)) == 7
+    # check shows the server certificate's SHA-256, the value tls_pin_sha256 takes.
+    leaf = Path(tls_certs.server_cert_file).read_text().split("-----END CERTIFICATE-----")[0]
+    pin = hashlib.sha256(ssl.PEM_cert_to_DER_cert(leaf + "-----END CERTIFICATE-----\n")).hexdigest()
+    assert f"  {url}: opened; server certificate SHA-256 {pin}\n" in trusted.stdout, trusted.stdout
+    pinned = run(
+        "check", env={"SYSLOG_URL": url, "SYSLOG_TLS_CA_FILE": str(tls_certs.ca_file), "SYSLOG_TLS_PIN_SHA256": pin}
+    )
+    assert pinned.returncode == 0, pinned.stdout + pinned.stderr
+    assert rows(pinned.stdout)["tls_pin_sha256"].split()[1:] == [pin, "SYSLOG_TLS_PIN_SHA256"]
+    wrong = run(
+        "check",
+        env={"SYSLOG_URL": url, "SYSLOG_TLS_CA_FILE": str(tls_certs.ca_file), "SYSLOG_TLS_PIN_SHA256": "0" * 64},
+    )
+    assert wrong.returncode == 1
+    assert wrong.stderr.startswith(f"loguru-syslog: check failed: cannot open {url}: PinMismatchError"), wrong.stderr
+    assert pin in wrong.stderr  # the certificate's actual SHA-256, to compare with the pin
 
 
 # -- check against dead ports: exit status 1 and a one-line reason ------------------------------------

@@ -371,6 +371,8 @@ def _shown(sink: SyslogSink, name: str) -> str:
         return "true" if value else "false"
     if isinstance(value, frozenset):
         return ",".join(sorted(value))
+    if isinstance(value, tuple):  # tls_pin_sha256: as it is written
+        return ",".join(value)
     if value is None:
         return "-"
     if name == "replacement":
