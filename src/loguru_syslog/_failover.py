@@ -122,7 +122,7 @@ class FailoverTransport(Transport):
         index = self._index()
         target = self.targets[index]
         try:
-            if self._clock() >= self._check_at:
+            if self._check_at != math.inf and self._clock() >= self._check_at:
                 index, target = self._check(index)
             target.deadline = self.deadline
             if len(messages) == 1:
@@ -323,9 +323,11 @@ class FailoverTransport(Transport):
         self._reason = f"{type(exc).__name__}: {exc}"
 
     def _took(self, index: int, count: int) -> None:
-        if count and not self.targets[index].acknowledges:
+        if self.targets[index].acknowledges:
+            self._tally()  # it counts its acknowledgements itself, read during the send
+        elif count:
             self._sent[index] += count
-        self._tally()
+            self.acknowledged += count
 
     def _tally(self) -> None:
         self.acknowledged = sum(self._sent) + sum(self.targets[i].acknowledged for i in self._acknowledging)
