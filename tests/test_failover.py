@@ -27,7 +27,6 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from typing import Any, Iterator
 
 import pytest
@@ -45,7 +44,7 @@ from loguru_syslog import (
     TransportTimeout,
     UDPTransport,
 )
-from test_promises import body, collect, figures, paced, tally
+from test_promises import body, collect, figures, paced, restarted_during, tally
 
 _SEQ = re.compile(rb"seq=(\d+)")
 
@@ -490,37 +489,6 @@ def refused_port() -> Iterator[int]:
     sock.close()
 
 
-@contextmanager
-def killed_and_restarted(daemon: Any, current: list[int], kill_at: float, down_for: float) -> Iterator[dict[str, Any]]:
-    """While the body runs: SIGKILL `daemon` after `kill_at` s and start it again `down_for` s
-    later. Yields the marks: the message numbers (`current[0]`) and the monotonic times at
-    the kill and once the daemon is listening again. The thread that starts the daemon
-    outlives the body (the daemon has PR_SET_PDEATHSIG from its launcher thread)."""
-    marks: dict[str, Any] = {}
-    finished = threading.Event()
-
-    def chaos() -> None:
-        time.sleep(kill_at)
-        marks["kill"] = current[0]
-        daemon.kill()  # SIGKILL; returns once it has exited
-        marks["killed_at"] = time.monotonic()
-        time.sleep(down_for)
-        marks["restart"] = current[0] + 1
-        marks["restart_at"] = time.monotonic()
-        daemon.start()
-        marks["up_at"] = time.monotonic()
-        marks["up"] = current[0] + 1
-        finished.wait(120)
-
-    killer = threading.Thread(target=chaos, name="failover-chaos")
-    killer.start()
-    try:
-        yield marks
-    finally:
-        finished.set()
-        killer.join()
-
-
 class Watch:
     """Samples `sink.stats.targets` every few milliseconds from its own thread: when each
     target's `sent` moved and which target was active, with monotonic timestamps."""
@@ -582,7 +550,7 @@ def kill_primary_under_load(
 
     watch = Watch(sink)
     try:
-        with killed_and_restarted(primary, current, KILL_AT, DOWN_FOR) as marks:
+        with restarted_during(primary, current, KILL_AT, DOWN_FOR) as marks:
             durations = paced(RATE, COUNT, log_one)
             at_end = sink.stats
             fresh_logger.remove()  # stop(): every acknowledgement, then close

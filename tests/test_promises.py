@@ -187,24 +187,29 @@ def frozen_during(pid: int, freeze_at: float, thaw_at: float) -> Iterator[None]:
 
 
 @contextmanager
-def restarted_during(daemon: Any, current: list[int], kill_at: float, down_for: float) -> Iterator[dict[str, int]]:
+def restarted_during(daemon: Any, current: list[int], kill_at: float, down_for: float) -> Iterator[dict[str, float]]:
     """While the body runs: SIGKILL `daemon` after `kill_at` s, start it again `down_for` s
-    later. Yields the marks (the message number `current[0]` at the kill, once dead, at the
-    restart, once up). The thread that starts the daemon must outlive its use (the daemon
-    gets PR_SET_PDEATHSIG from its launcher): it waits for the body to end."""
-    marks: dict[str, int] = {}
+    later. Yields the marks: the message number `current[0]` at the kill, once dead, at the
+    restart, once up ("kill", "dead", "restart", "up"), and the monotonic times once dead,
+    at the restart and once listening again ("killed_at", "restart_at", "up_at"). The
+    thread that starts the daemon must outlive its use (the daemon gets PR_SET_PDEATHSIG
+    from its launcher): it waits for the body to end."""
+    marks: dict[str, float] = {}
     finished = threading.Event()
 
     def chaos() -> None:
         time.sleep(kill_at)
         marks["kill"] = current[0]
         daemon.kill(signal.SIGKILL)  # returns once it has exited: its sockets are closed
+        marks["killed_at"] = time.monotonic()
         marks["dead"] = current[0] + 1
         time.sleep(down_for)
         marks["restart"] = current[0] + 1
+        marks["restart_at"] = time.monotonic()
         daemon.start()
+        marks["up_at"] = time.monotonic()
         marks["up"] = current[0] + 1
-        finished.wait(60)
+        finished.wait(120)
 
     killer = threading.Thread(target=chaos)
     killer.start()
