@@ -288,8 +288,21 @@ def parse_addresses(address: AddressLike, name: str = "address") -> list[Address
         return [parse_url(url, name) for url in split_urls(address)]
     if isinstance(address, (list, tuple)) and address and all(isinstance(url, str) for url in address):
         return [parsed for url in address for parsed in parse_addresses(url, name)]
-    parsed = parse_address(address)
-    return [] if parsed is None else [parsed]
+    if isinstance(address, tuple):
+        if (
+            len(address) == 2
+            and isinstance(address[0], str)
+            and isinstance(address[1], int)
+            and not isinstance(address[1], bool)
+            and 0 < address[1] < 65536
+        ):
+            return [Address("udp", host=address[0], port=address[1])]
+        raise SyslogConfigError("address", address, "a (host, port) tuple with a port from 1 to 65535")
+    if address is None:
+        return [Address("unix", path=find_local_socket())]
+    if isinstance(address, Transport):
+        return []
+    raise SyslogConfigError("address", address, "a URL, a list of URLs, a (host, port) tuple, a Transport, or None")
 
 
 def merged_query(addresses: Sequence[Address], name: str, skip: frozenset[str] = frozenset()) -> dict[str, str]:
@@ -304,27 +317,6 @@ def merged_query(addresses: Sequence[Address], name: str, skip: frozenset[str] =
                 raise SyslogConfigError(f"{name}?{key}", text, accepted)
             query[key] = text
     return query
-
-
-def parse_address(address: AddressLike) -> Address | None:
-    """The parsed address, or None for a Transport instance."""
-    if isinstance(address, str):
-        return parse_url(address)
-    if isinstance(address, tuple):
-        if (
-            len(address) == 2
-            and isinstance(address[0], str)
-            and isinstance(address[1], int)
-            and not isinstance(address[1], bool)
-            and 0 < address[1] < 65536
-        ):
-            return Address("udp", host=address[0], port=address[1])
-        raise SyslogConfigError("address", address, "a (host, port) tuple with a port from 1 to 65535")
-    if address is None:
-        return Address("unix", path=find_local_socket())
-    if isinstance(address, Transport):
-        return None
-    raise SyslogConfigError("address", address, "a URL, a (host, port) tuple, a Transport, or None")
 
 
 def _transport_for(addresses: Sequence[Address], values: Mapping[str, Any]) -> Transport:
