@@ -157,13 +157,13 @@ class Outcome:
     statuses: list[str]
 
 
-def _deliver(sink: SyslogSink, messages: Sequence[tuple[str | int, str]]) -> Outcome:
-    """Open the transport once to see whether it can, then log `messages` through loguru.
+def _deliver(sink: SyslogSink, messages: Sequence[tuple[str | int, str]], error: Exception | None) -> Outcome:
+    """Log `messages` through loguru, unless `error` (what opening the transport once,
+    to see whether it can, raised: `_open_error`) says it cannot.
 
     Failure: the transport does not open, a send fails or anything is dropped
     (`sink.stats`), or a datagram socket holds an error (ICMP port unreachable).
     """
-    error = _open_error(sink.transport)
     if error is not None:
         return Outcome(f"cannot open {sink.address}: {_describe(error)}", [])
     from loguru import logger
@@ -231,7 +231,7 @@ def _describe(exc: BaseException) -> str:
 
 
 def _send(sink: SyslogSink, level: str | int, lines: Sequence[str], err: IO[str]) -> int:
-    outcome = _deliver(sink, [(level, line) for line in lines])
+    outcome = _deliver(sink, [(level, line) for line in lines], _open_error(sink.transport))
     if outcome.reason is not None:
         err.write(f"{PROG}: send failed: {outcome.reason}\n")
         return EXIT_FAILED
@@ -253,10 +253,14 @@ def _check(sink: SyslogSink, prefix: str, out: IO[str], err: IO[str]) -> int:
     for name, value, source in rows:
         out.write(f"  {name:<{width}}  {value:<{value_width}}  {source}".rstrip() + "\n")
     unreachable = _open_targets(sink, out)
+    error = _open_error(sink.transport)  # a failover: whether any target opens
+    if error is None and not isinstance(sink.transport, FailoverTransport):
+        _show_opened(sink.address, sink.transport, out, always=False)
     out.write(f"\nsending one test message per loguru level to {sink.address}:\n")
     out.flush()
     levels = [(name, no) for name, no, _ in BUILTIN_LEVELS]
-    outcome = _deliver(sink, [(name, f"loguru-syslog check: test message at {name}") for name, _ in levels])
+    messages = [(name, f"loguru-syslog check: test message at {name}") for name, _ in levels]
+    outcome = _deliver(sink, messages, error)
     if not outcome.statuses:
         out.write("  not sent: the transport did not open\n")
     for (name, no), status in zip(levels, outcome.statuses):
@@ -286,29 +290,31 @@ def _check(sink: SyslogSink, prefix: str, out: IO[str], err: IO[str]) -> int:
 
 
 def _open_targets(sink: SyslogSink, out: IO[str]) -> list[str]:
-    """Open each target once (every address of a failover list) and say how it went,
-    with the server certificate's SHA-256 for TLS (what `tls_pin_sha256` takes).
-    Returns the addresses that could not be opened."""
+    """With several addresses: open each target once and say how it went. Returns the
+    addresses that could not be opened (none for a single address: `_deliver` tells)."""
     transport = sink.transport
-    if isinstance(transport, FailoverTransport):
-        targets = list(zip(transport.names, transport.targets))
-        out.write("\nopening each target, in order of preference:\n")
-    else:
-        targets = [(sink.address, transport)]
+    if not isinstance(transport, FailoverTransport):
+        return []
+    out.write("\nopening each target, in order of preference:\n")
     unreachable = []
-    for name, target in targets:
+    for name, target in zip(transport.names, transport.targets):
         error = _open_error(target)
-        if error is not None:
-            unreachable.append(name)
-            status = f"cannot open: {_describe(error)}"
+        if error is None:
+            _show_opened(name, target, out)
         else:
-            status = "opened"
-        pin = getattr(target, "peer_sha256", None)
-        if error is None and pin:
-            status += f"; server certificate SHA-256 {pin}"
-        if len(targets) > 1 or pin:
-            out.write(f"  {name}: {status}\n")
-    return unreachable if len(targets) > 1 else []
+            unreachable.append(name)
+            out.write(f"  {name}: cannot open: {_describe(error)}\n")
+    return unreachable
+
+
+def _show_opened(name: str, transport: Transport, out: IO[str], always: bool = True) -> None:
+    """A target that opened, with the server certificate's SHA-256 for TLS (what
+    `tls_pin_sha256` takes); not `always`: only when there is a certificate to show."""
+    pin = getattr(transport, "peer_sha256", None)
+    if pin:
+        out.write(f"  {name}: opened; server certificate SHA-256 {pin}\n")
+    elif always:
+        out.write(f"  {name}: opened\n")
 
 
 def _await_acknowledgement(sink: SyslogSink) -> None:
