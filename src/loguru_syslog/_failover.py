@@ -151,11 +151,8 @@ class FailoverTransport(Transport):
 
     def close(self) -> None:
         self.active = None
-        for target in self.targets:
-            try:
-                target.close()
-            except Exception:  # a user transport's close() must not break the others
-                pass
+        for index in range(len(self.targets)):
+            self._close(index)
         self._tally()
 
     def abort(self) -> None:
@@ -219,10 +216,7 @@ class FailoverTransport(Transport):
         try:
             target.open()
         except BaseException as exc:
-            try:
-                target.close()
-            except Exception:
-                pass
+            self._close(index)
             if target.is_failure(exc):
                 self._errors[index] += 1
                 self._retry[index].failed()
@@ -304,6 +298,7 @@ class FailoverTransport(Transport):
         return not target.in_flight()
 
     def _close(self, index: int) -> None:
+        """Close one target; a user transport's close() must not break the others."""
         try:
             self.targets[index].close()
         except Exception:
