@@ -23,7 +23,7 @@ from ._backoff import Backoff
 from ._counters import TargetStats
 from ._link import HEALTHY_AFTER
 from ._outage import report
-from ._transport import PartialSendError, Transport, TransportTimeout
+from ._transport import PartialSendError, Transport, TransportTimeout, close_quietly
 
 #: How long a failback waits, at most, for the active target's answers to what is in
 #: flight (RELP acknowledgements) before it switches; past it, it tries at a later send.
@@ -152,7 +152,7 @@ class FailoverTransport(Transport):
     def close(self) -> None:
         self.active = None
         for index in range(len(self.targets)):
-            self._close(index)
+            close_quietly(self.targets[index])
         self._tally()
 
     def abort(self) -> None:
@@ -216,7 +216,7 @@ class FailoverTransport(Transport):
         try:
             target.open()
         except BaseException as exc:
-            self._close(index)
+            close_quietly(self.targets[index])
             if target.is_failure(exc):
                 self._errors[index] += 1
                 self._retry[index].failed()
@@ -273,7 +273,7 @@ class FailoverTransport(Transport):
                         raise
                     continue
                 self._current = earlier
-                self._close(index)
+                close_quietly(self.targets[index])
                 self._reason = ""
                 self._activate(earlier)
                 return earlier, self.targets[earlier]
@@ -296,13 +296,6 @@ class FailoverTransport(Transport):
         finally:
             self._tally()
         return not target.in_flight()
-
-    def _close(self, index: int) -> None:
-        """Close one target; a user transport's close() must not break the others."""
-        try:
-            self.targets[index].close()
-        except Exception:
-            pass
 
     def _failed(self, index: int, exc: BaseException, done: int) -> None:
         """A send or settle on `index` raised: count what it took; a failure puts the

@@ -6,7 +6,7 @@ import time
 from typing import Callable, Sequence
 
 from ._counters import Counters
-from ._transport import Transport
+from ._transport import Transport, close_quietly
 
 #: A connection that broke sooner than this after opening died "right after opening":
 #: the first such death is retried at once (a daemon restarted just then), the next
@@ -36,7 +36,7 @@ class Link:
         try:
             self.transport.open()
         except BaseException:
-            self._close_transport()
+            close_quietly(self.transport)
             raise
         self.up, self.used = True, False
         self._opened_at = self._clock()
@@ -60,7 +60,7 @@ class Link:
         """Close the transport; returns what it sent but never had acknowledged (to send again)."""
         unacknowledged = self.transport.take_unacknowledged() if self.up else ()
         self.up = False
-        self._close_transport()
+        close_quietly(self.transport)
         return unacknowledged
 
     def reset_after_fork(self) -> None:
@@ -70,9 +70,3 @@ class Link:
             pass
         self.up = self.used = False
         self._quick_deaths = 0
-
-    def _close_transport(self) -> None:
-        try:
-            self.transport.close()
-        except Exception:  # a user transport's close() must not break us
-            pass

@@ -176,3 +176,12 @@ class Transport:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def close_quietly(transport: Transport) -> None:
+    """`transport.close()`, whatever it raises: a user transport's close() must not break
+    the delivery (or a failover's other targets)."""
+    try:
+        transport.close()
+    except Exception:
+        pass
